@@ -1,0 +1,388 @@
+"""What the template knows about a step, parsed and checked in one place.
+
+cookiecutter loads ``StepExtension`` (listed in ``cookiecutter.json`` under
+``_extensions``) into the Jinja environment that renders every file and hook. The
+pre-generation hook imports this module too, so the answers that the hook accepts are
+exactly the answers the templates can render, and every template file iterates over the
+one parameter list that ``step_parameters`` builds.
+
+Free text reaches generated files only through the escaping filters at the end of this
+module, each of which returns a literal of its target language that reads back as the
+same text.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2.ext import Extension
+
+STEP_KINDS = ("generic",)
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+TYPES = ("str", "int", "float", "bool")
+TRUE_WORDS = ("true", "yes", "1")
+FALSE_WORDS = ("false", "no", "0")
+
+# MLflow documents four parameter types (string, float, path, uri); it passes every
+# value to the command as text, so ints travel as `float` (numbers) and bools as
+# `string`, and run.py's argparse gives them their real type.
+MLFLOW_TYPES = {"str": "string", "int": "float", "float": "float", "bool": "string"}
+TYPE_LABELS = {"str": "text", "int": "integer", "float": "number", "bool": "true/false"}
+
+SLUG_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# argparse owns --help (and -h); a parameter by that name could never be passed.
+RESERVED_NAMES = frozenset({"help"})
+
+REQUIREMENTS_FILE = Path(__file__).with_name("requirements.txt")
+# Packages a generated step needs at run time, pinned from the suite's own pins.
+STEP_PACKAGES = ("mlflow", "wandb", "pandas")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One command-line parameter of a generated step."""
+
+    name: str
+    type: str
+    default: str | None
+    description: str
+    builtin: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    @property
+    def mlflow_type(self) -> str:
+        return MLFLOW_TYPES[self.type]
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS[self.type]
+
+    @property
+    def py_type(self) -> str:
+        """The argparse ``type=`` callable, as it is spelled in run.py."""
+        return "parse_bool" if self.type == "bool" else self.type
+
+    @property
+    def py_default(self) -> str:
+        """The default as a Python literal (only for parameters that have one)."""
+        if self.type == "bool":
+            return "True" if self.default == "true" else "False"
+        if self.type in ("int", "float"):
+            return self.default
+        return py_str(self.default)
+
+    @property
+    def help(self) -> str:
+        """argparse help: argparse %-formats it, so a literal % is doubled."""
+        text = self.description.replace("%", "%%")
+        return (
+            f"{text} (required)" if self.required else f"{text} (default: %(default)s)"
+        )
+
+    @property
+    def example(self) -> str:
+        """A value to show in the README's example commands."""
+        return {"str": "example", "int": "1", "float": "0.5", "bool": "true"}[self.type]
+
+    @property
+    def yaml_default(self) -> str:
+        """The default as a YAML scalar that MLflow hands back as the same text."""
+        if self.type in ("int", "float"):
+            return self.default
+        return yaml_str(self.default)
+
+
+def _builtin(name: str, type_: str, default: str | None, description: str):
+    return Parameter(name, type_, default, description, builtin=True)
+
+
+def builtin_parameters(context: dict) -> list[Parameter]:
+    """The parameters every step of ``context['step_kind']`` has, in command order."""
+    slug = context.get("project_slug", "step")
+    return [
+        _builtin(
+            "input_artifact",
+            "str",
+            None,
+            "Input CSV: a W&B artifact reference (raw_data.csv:latest, "
+            "entity/project/name:v3) or a local file path.",
+        ),
+        _builtin(
+            "output_artifact",
+            "str",
+            f"{slug}.csv",
+            "Name of the W&B artifact to log, also the output file's name.",
+        ),
+        _builtin("output_type", "str", "dataset", "Type of the output artifact."),
+        _builtin(
+            "output_description",
+            "str",
+            context.get("short_description", ""),
+            "Description of the output artifact.",
+        ),
+        _builtin(
+            "output_dir",
+            "str",
+            "outputs",
+            "Folder the output file is written to before it is logged.",
+        ),
+    ]
+
+
+class SpecError(ValueError):
+    """An answer the template cannot render; the message names the field and fix."""
+
+
+def parse_default(name: str, type_: str, text: str) -> str:
+    """Normalise a default given in the ``parameters`` answer, or raise SpecError."""
+    text = text.strip()
+    if type_ == "str":
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+            return text[1:-1]
+        return text
+    if type_ == "bool":
+        word = text.lower()
+        if word in TRUE_WORDS:
+            return "true"
+        if word in FALSE_WORDS:
+            return "false"
+        raise SpecError(
+            f"parameter {name!r}: default {text!r} is not a bool; "
+            f"write {name}:bool=true or {name}:bool=false"
+        )
+    if type_ == "int":
+        try:
+            return str(int(text))
+        except ValueError:
+            raise SpecError(
+                f"parameter {name!r}: default {text!r} is not an int; "
+                f"write a whole number such as {name}:int=1"
+            ) from None
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise SpecError(
+            f"parameter {name!r}: default {text!r} is not a finite float; "
+            f"write a number such as {name}:float=0.5"
+        )
+    return repr(number)
+
+
+def parse_parameter(item: str) -> Parameter:
+    """Parse one ``name:type[=default]`` item of the ``parameters`` answer."""
+    head, has_default, default_text = item.partition("=")
+    name, has_type, type_ = (part.strip() for part in head.partition(":"))
+    if not NAME_PATTERN.fullmatch(name):
+        suggestion = re.sub(r"\W+", "_", name.strip()).strip("_") or "my_param"
+        if suggestion[0].isdigit():
+            suggestion = f"p_{suggestion}"
+        raise SpecError(
+            f"parameter name {name!r} is not a Python identifier; use ASCII "
+            f"letters, digits and underscores, e.g. {suggestion.lower()}"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise SpecError(
+            f"parameter name {name!r} is a Python keyword; rename it, e.g. {name}_value"
+        )
+    if name in RESERVED_NAMES:
+        raise SpecError(f"parameter name {name!r} is taken by --help; rename it")
+    if not has_type:
+        raise SpecError(
+            f"parameter {name!r} has no type; write {name}:TYPE with TYPE one of "
+            + ", ".join(TYPES)
+        )
+    if type_ not in TYPES:
+        raise SpecError(
+            f"parameter {name!r}: unknown type {type_!r}; use one of "
+            + ", ".join(TYPES)
+        )
+    default = parse_default(name, type_, default_text) if has_default else None
+    description = f"Step parameter {name} ({TYPE_LABELS[type_]})."
+    return Parameter(name, type_, default, description)
+
+
+def parse_parameters(spec: str, builtins: list[Parameter]) -> list[Parameter]:
+    """Parse the whole ``parameters`` answer; raise SpecError listing every problem."""
+    taken = {p.name for p in builtins}
+    parsed, problems = [], []
+    for item in (part for part in spec.split(",") if part.strip()):
+        try:
+            parameter = parse_parameter(item)
+        except SpecError as err:
+            problems.append(str(err))
+            continue
+        if parameter.name in taken:
+            what = (
+                "a built-in parameter"
+                if parameter.name in {p.name for p in builtins}
+                else "given twice"
+            )
+            problems.append(f"parameter name {parameter.name!r} is {what}; rename it")
+            continue
+        taken.add(parameter.name)
+        parsed.append(parameter)
+    if problems:
+        raise SpecError("; ".join(problems))
+    return parsed
+
+
+def step_parameters(context: dict) -> list[Parameter]:
+    """Every parameter of the step: the kind's built-ins, then the user's own."""
+    builtins = builtin_parameters(context)
+    return builtins + parse_parameters(context.get("parameters", ""), builtins)
+
+
+def pin(package: str) -> str:
+    """``package==version`` as pinned in the template's own requirements.txt."""
+    for line in REQUIREMENTS_FILE.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        name, _, version = requirement.partition("==")
+        if name.strip().lower() == package.lower() and version:
+            return f"{package}=={version.strip()}"
+    raise LookupError(f"{package} is not pinned in {REQUIREMENTS_FILE}")
+
+
+def validation_errors(context: dict) -> list[str]:
+    """Every problem with the answers, one message each: 'field: problem; fix'."""
+    errors = []
+    name = str(context.get("project_name", ""))
+    if not name.strip():
+        errors.append(
+            "project_name: is empty; give the step a name, e.g. Basic Cleaning"
+        )
+    slug = str(context.get("project_slug", ""))
+    if not SLUG_PATTERN.fullmatch(slug) or keyword.iskeyword(slug):
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", slug.lower()).strip("_") or "my_step"
+        if suggestion[0].isdigit() or keyword.iskeyword(suggestion):
+            suggestion = f"step_{suggestion}"
+        errors.append(
+            f"project_slug: {slug!r} is not a lower-case Python identifier; "
+            f"use lower-case letters, digits and _, e.g. {suggestion}"
+        )
+    job_type = str(context.get("job_type", ""))
+    if not job_type.strip():
+        errors.append("job_type: is empty; give the W&B job type, e.g. basic_cleaning")
+    elif not job_type.isprintable():
+        errors.append(
+            f"job_type: {job_type!r} holds a line break or control character; "
+            "use one line of text, e.g. basic_cleaning"
+        )
+    kind = context.get("step_kind")
+    if kind not in STEP_KINDS:
+        errors.append(
+            f"step_kind: unknown kind {kind!r}; choose one of " + ", ".join(STEP_KINDS)
+        )
+    version = context.get("python_version")
+    if version not in PYTHON_VERSIONS:
+        errors.append(
+            f"python_version: {version!r} is not supported (pandas needs 3.11 or "
+            "newer); choose one of " + ", ".join(PYTHON_VERSIONS)
+        )
+    try:
+        parse_parameters(
+            str(context.get("parameters", "")), builtin_parameters(context)
+        )
+    except SpecError as err:
+        errors.extend(f"parameters: {problem}" for problem in str(err).split("; "))
+    return errors
+
+
+# --- escaping: free text becomes a literal of the target language, never code ---
+
+# PyYAML refuses these characters in a document, and reads the line separators and
+# NEL as line breaks inside a scalar, so they are written as escapes.
+_YAML_PRINTABLE = re.compile(
+    "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+_COMMON_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def yaml_str(text: str) -> str:
+    """A double-quoted YAML scalar that loads back as exactly ``text``."""
+    out = []
+    for char in str(text):
+        if char in _COMMON_ESCAPES:
+            out.append(_COMMON_ESCAPES[char])
+        elif char == '"':
+            out.append('\\"')
+        elif _YAML_PRINTABLE.fullmatch(char) and char != "\ufeff":
+            out.append(char)
+        else:
+            out.append(_escape_char(char))
+    return '"' + "".join(out) + '"'
+
+
+def py_str(text: str) -> str:
+    """A Python string literal of ``text``, quoted as ``ruff format`` would quote it.
+
+    Double quotes unless the text holds more double than single quotes, so the
+    generated code passes ``ruff format --check`` whatever the text.
+    """
+    text = str(text)
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    out = []
+    for char in text:
+        if char in _COMMON_ESCAPES:
+            out.append(_COMMON_ESCAPES[char])
+        elif char == quote:
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(_escape_char(char))
+    return quote + "".join(out) + quote
+
+
+_MD_SPECIALS = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_inline(text: str) -> str:
+    """Text for one Markdown line or table cell: every ASCII punctuation escaped,
+    line breaks as spaces, so no character can start markup, a table cell or HTML."""
+    one_line = " ".join(str(text).split())
+    return _MD_SPECIALS.sub(r"\\\1", one_line)
+
+
+def md_block(text: str) -> str:
+    """Text as Markdown paragraphs: blank lines separate them, as the user typed."""
+    paragraphs = re.split(r"\n\s*\n", str(text).strip())
+    return "\n\n".join(md_inline(p) for p in paragraphs if p.strip())
+
+
+class StepExtension(Extension):
+    """Registers the step's parameter list, its pins and the escaping filters."""
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        # The hooks run from temporary copies, so they learn from here where the
+        # template root (and this module) is.
+        environment.globals["template_root"] = str(Path(__file__).resolve().parent)
+        environment.filters.update(
+            step_parameters=step_parameters,
+            pin=pin,
+            yaml_str=yaml_str,
+            py_str=py_str,
+            md_inline=md_inline,
+            md_block=md_block,
+        )
