@@ -138,7 +138,11 @@ def builtin_parameters(context: dict) -> list[Parameter]:
 
 
 class SpecError(ValueError):
-    """An answer the template cannot render; the message names the field and fix."""
+    """Answers the template cannot render; each problem names the field and fix."""
+
+    def __init__(self, *problems: str):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 def parse_default(name: str, type_: str, text: str) -> str:
@@ -219,7 +223,7 @@ def parse_parameters(spec: str, builtins: list[Parameter]) -> list[Parameter]:
         try:
             parameter = parse_parameter(item)
         except SpecError as err:
-            problems.append(str(err))
+            problems.extend(err.problems)
             continue
         if parameter.name in taken:
             what = (
@@ -232,7 +236,7 @@ def parse_parameters(spec: str, builtins: list[Parameter]) -> list[Parameter]:
         taken.add(parameter.name)
         parsed.append(parameter)
     if problems:
-        raise SpecError("; ".join(problems))
+        raise SpecError(*problems)
     return parsed
 
 
@@ -293,7 +297,7 @@ def validation_errors(context: dict) -> list[str]:
             str(context.get("parameters", "")), builtin_parameters(context)
         )
     except SpecError as err:
-        errors.extend(f"parameters: {problem}" for problem in str(err).split("; "))
+        errors.extend(f"parameters: {problem}" for problem in err.problems)
     return errors
 
 
@@ -354,12 +358,14 @@ def py_str(text: str) -> str:
     return quote + "".join(out) + quote
 
 
-_MD_SPECIALS = re.compile(r"([!-/:-@\[-`{-~])")
+# Every character that can open markup, a block, a table cell, HTML, an entity or
+# (on GitHub) math; quotes, colons and the like stay as typed, for a readable source.
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$&=])")
 
 
 def md_inline(text: str) -> str:
-    """Text for one Markdown line or table cell: every ASCII punctuation escaped,
-    line breaks as spaces, so no character can start markup, a table cell or HTML."""
+    """Text for one Markdown line or table cell: markup characters escaped and line
+    breaks turned to spaces, so the text can open no markup, cell or HTML."""
     one_line = " ".join(str(text).split())
     return _MD_SPECIALS.sub(r"\\\1", one_line)
 

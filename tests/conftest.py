@@ -1,0 +1,57 @@
+"""Fixtures shared by the template's tests: sample data, a rendered step, and the
+environment in which a rendered step runs through the real ``mlflow run``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+from make_sample_data import write_listings  # noqa: E402
+
+SAMPLE_ROWS = 500
+
+# One answer of each parameter type, with and without a default.
+ALL_TYPES_PARAMETERS = (
+    "min_rows:int=1, ratio:float=0.5, label:str=none, verbose:bool=false, note:str"
+)
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory) -> Path:
+    """Listings with the real data's awkward titles (commas, quotes, line breaks)."""
+    path = tmp_path_factory.mktemp("data") / "listings.csv"
+    write_listings(path, rows=SAMPLE_ROWS, seed=7)
+    return path
+
+
+@pytest.fixture
+def step_env(tmp_path) -> dict[str, str]:
+    """Offline W&B, a throwaway MLflow store, and this suite's Python first on PATH
+    (``mlflow run --env-manager local`` runs the first ``python`` it finds)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    env["WANDB_MODE"] = "offline"
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    # wandb stages artifact files and keeps caches under the home folder by default.
+    for variable in ("WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
+        env[variable] = str(tmp_path / variable.lower())
+    env.pop("WANDB_API_KEY", None)
+    return env
+
+
+def mlflow_run(project: Path, env: dict[str, str], **params: str):
+    """``mlflow run <project> --env-manager local -P k=v ...``, its output captured."""
+    command = [str(Path(sys.executable).parent / "mlflow"), "run", str(project)]
+    command += ["--env-manager", "local"]
+    for name, value in params.items():
+        command += ["-P", f"{name}={value}"]
+    return subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )

@@ -1,0 +1,201 @@
+"""The hooks and the parameter parser they share, called directly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import local_extensions as ext
+from hooks import post_gen_project, pre_gen_project
+
+DEFAULTS = json.loads((ext.REQUIREMENTS_FILE.parent / "cookiecutter.json").read_text())
+
+
+def answers(**overrides) -> dict:
+    """A valid set of answers, as cookiecutter hands them to the hooks."""
+    context = {
+        "project_name": "Basic Cleaning",
+        "project_slug": "basic_cleaning",
+        "job_type": "basic_cleaning",
+        "short_description": "Clean the listings",
+        "long_description": "",
+        "step_kind": "generic",
+        "parameters": "",
+        "python_version": "3.11",
+    }
+    context.update(overrides)
+    return context
+
+
+def test_the_documented_example_parses_to_typed_parameters():
+    params = ext.parse_parameters(
+        "min_rows:int=1, ratio:float=0.5, label:str=none, verbose:bool=false, note:str",
+        ext.builtin_parameters(answers()),
+    )
+    assert [(p.name, p.type, p.default) for p in params] == [
+        ("min_rows", "int", "1"),
+        ("ratio", "float", "0.5"),
+        ("label", "str", "none"),
+        ("verbose", "bool", "false"),
+        ("note", "str", None),
+    ]
+    assert [p.required for p in params] == [False, False, False, False, True]
+    assert [p.mlflow_type for p in params] == [
+        "float",
+        "float",
+        "string",
+        "string",
+        "string",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("x:int=007", "7"),
+        ("x:float=1e3", "1000.0"),
+        ("x:bool=YES", "true"),
+        ("x:bool=0", "false"),
+        ("x:str='quoted'", "quoted"),
+        ('x:str="a b"', "a b"),
+        ("x:str=", ""),
+        ("x:str = spaced ", "spaced"),
+    ],
+)
+def test_defaults_are_normalised(spec, expected):
+    (param,) = ext.parse_parameters(spec, [])
+    assert param.default == expected
+
+
+def test_empty_items_and_whitespace_are_ignored():
+    assert ext.parse_parameters(" , ,", []) == []
+    assert [p.name for p in ext.parse_parameters("a:int=1,, b:str ,", [])] == [
+        "a",
+        "b",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ("min rows:int=1", "'min rows' is not a Python identifier"),
+        ("1st:int=1", "e.g. p_1st"),
+        ("class:int=1", "'class' is a Python keyword"),
+        ("match:int=1", "'match' is a Python keyword"),
+        ("help:str=x", "taken by --help"),
+        ("a:int=1, a:int=2", "'a' is given twice"),
+        ("output_dir:str=x", "'output_dir' is a built-in parameter"),
+        ("a:integer=1", "unknown type 'integer'; use one of str, int, float, bool"),
+        ("a=1", "'a' has no type; write a:TYPE"),
+        ("a:int=1.5", "default '1.5' is not an int"),
+        ("a:float=abc", "default 'abc' is not a finite float"),
+        ("a:float=nan", "not a finite float"),
+        ("a:bool=maybe", "write a:bool=true or a:bool=false"),
+        ("größe:int=1", "use ASCII letters"),
+    ],
+)
+def test_bad_parameters_are_refused_with_the_fix(spec, fragment):
+    errors = ext.validation_errors(answers(parameters=spec))
+    assert len(errors) == 1
+    assert errors[0].startswith("parameters: ")
+    assert fragment in errors[0]
+
+
+def test_every_problem_is_reported_at_once():
+    errors = ext.validation_errors(
+        answers(
+            project_slug="Bad-Slug",
+            job_type="  ",
+            parameters="x:int=a, class:str, y:float=1",
+        )
+    )
+    assert [e.split(":", 1)[0] for e in errors] == [
+        "project_slug",
+        "job_type",
+        "parameters",
+        "parameters",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("slug", "suggestion"),
+    [
+        ("Basic-Cleaning", "basic_cleaning"),
+        ("my step!", "my_step"),
+        ("2nd_step", "step_2nd_step"),
+        ("import", "step_import"),
+        ("", "my_step"),
+    ],
+)
+def test_a_bad_slug_is_refused_with_a_suggestion(slug, suggestion):
+    (error,) = ext.validation_errors(answers(project_slug=slug))
+    assert error.startswith(f"project_slug: {slug!r} is not a lower-case Python")
+    assert error.endswith(f"e.g. {suggestion}")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("project_name", " "),
+        ("job_type", ""),
+        ("job_type", "two\nlines"),
+        ("step_kind", "spark"),
+        ("python_version", "3.9"),
+    ],
+)
+def test_other_bad_answers_name_their_field(field, value):
+    (error,) = ext.validation_errors(answers(**{field: value}))
+    assert error.startswith(f"{field}: ")
+
+
+def test_the_defaults_of_cookiecutter_json_are_valid():
+    context = answers(
+        project_name=DEFAULTS["project_name"],
+        short_description=DEFAULTS["short_description"],
+        long_description=DEFAULTS["long_description"],
+        parameters=DEFAULTS["parameters"],
+        step_kind=DEFAULTS["step_kind"][0],
+        python_version=DEFAULTS["python_version"][0],
+    )
+    assert ext.validation_errors(context) == []
+    assert DEFAULTS["step_kind"] == list(ext.STEP_KINDS)
+    assert DEFAULTS["python_version"] == list(ext.PYTHON_VERSIONS)
+
+
+def test_pre_gen_hook_prints_every_problem_and_fails(capsys):
+    context = answers(project_slug="Bad Slug", parameters="x:nope")
+    assert pre_gen_project.main(context, str(ext.REQUIREMENTS_FILE.parent)) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("The step was not generated")
+    assert err[1].startswith("  - project_slug: 'Bad Slug'")
+    assert err[2].startswith("  - parameters: parameter 'x': unknown type 'nope'")
+
+
+def test_pre_gen_hook_accepts_good_answers(capsys):
+    assert pre_gen_project.main(answers(), str(ext.REQUIREMENTS_FILE.parent)) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_post_gen_hook_keeps_only_the_chosen_kind(tmp_path):
+    (tmp_path / "_kinds" / "generic" / "tests").mkdir(parents=True)
+    (tmp_path / "_kinds" / "generic" / "run.py").write_text("generic")
+    (tmp_path / "_kinds" / "generic" / "tests" / "test_run.py").write_text("t")
+    (tmp_path / "_kinds" / "other").mkdir()
+    (tmp_path / "_kinds" / "other" / "run.py").write_text("other")
+    (tmp_path / "MLproject").write_text("shared")
+
+    post_gen_project.promote_kind_files(tmp_path, "generic")
+
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert files == ["MLproject", "run.py", "tests", "tests/test_run.py"]
+    assert (tmp_path / "run.py").read_text() == "generic"
+
+
+def test_pins_come_from_the_suites_requirements():
+    from importlib.metadata import version
+
+    for package in ext.STEP_PACKAGES:
+        assert ext.pin(package) == f"{package}=={version(package)}"
+    with pytest.raises(LookupError):
+        ext.pin("not-a-package")
