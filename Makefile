@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO := $(CURDIR)/demo
+SAMPLE := $(CURDIR)/data/sample_listings.csv
+
+.PHONY: venv demo test lint clean
+
+# The virtual environment, rebuilt whenever the pins change.
+$(INSTALLED): requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+venv: $(INSTALLED)
+
+$(SAMPLE): scripts/make_sample_data.py $(INSTALLED)
+	$(BIN)/python scripts/make_sample_data.py --rows 1000 --out $@
+
+# Render a step with the default answers and run it through `mlflow run`, offline.
+demo: $(INSTALLED) $(SAMPLE)
+	rm -rf $(DEMO)
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO) .
+	cd $(DEMO)/basic_cleaning && \
+	  PATH="$(BIN):$$PATH" WANDB_MODE=offline \
+	  MLFLOW_TRACKING_URI="sqlite:///$(DEMO)/mlflow.db" \
+	  $(BIN)/mlflow run . --env-manager local -P input_artifact=$(SAMPLE)
+	@echo
+	@echo "Step rendered in:  demo/basic_cleaning"
+	@echo "Output file:       demo/basic_cleaning/outputs/basic_cleaning.csv"
+	@echo "W&B offline run:   $$(ls -d demo/basic_cleaning/wandb/offline-run-* | tail -n 1)"
+	@echo "MLflow runs:       sqlite:///$(DEMO)/mlflow.db"
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(DEMO) data .pytest_cache .ruff_cache
