@@ -68,7 +68,7 @@ class Parameter:
     @property
     def py_type(self) -> str:
         """The argparse ``type=`` callable, as it is spelled in run.py."""
-        return "parse_bool" if self.type == "bool" else self.type
+        return "step_io.parse_bool" if self.type == "bool" else self.type
 
     @property
     def py_default(self) -> str:

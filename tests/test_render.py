@@ -19,7 +19,14 @@ from mlflow.projects._project_spec import load_project
 
 import local_extensions as ext
 
-GENERIC_FILES = {".gitignore", "MLproject", "README.md", "conda.yml", "run.py"}
+GENERIC_FILES = {
+    ".gitignore",
+    "MLproject",
+    "README.md",
+    "conda.yml",
+    "run.py",
+    "step_io.py",
+}
 
 HOSTILE_TEXT = (
     'He said "stop" & it\'s 100% done: #not-a-comment {braces} $(touch pwned); '

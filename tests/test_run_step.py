@@ -126,7 +126,7 @@ def test_a_wandb_reference_while_offline_fails_with_the_way_out(cookies, step_en
     line = failed_step_line(result.stderr)
     assert "'raw_data.csv:latest'" in line
     assert "W&B is offline" in line
-    assert "pass the path of a local CSV file instead" in line
+    assert "pass a local path instead" in line
     assert len(offline_runs(project)) == 1
     assert_nothing_was_output(project)
 
