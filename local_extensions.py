@@ -16,12 +16,12 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2.ext import Extension
 
-STEP_KINDS = ("generic",)
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 TYPES = ("str", "int", "float", "bool")
 TRUE_WORDS = ("true", "yes", "1")
@@ -39,8 +39,6 @@ NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_NAMES = frozenset({"help"})
 
 REQUIREMENTS_FILE = Path(__file__).with_name("requirements.txt")
-# Packages a generated step needs at run time, pinned from the suite's own pins.
-STEP_PACKAGES = ("mlflow", "wandb", "pandas")
 
 
 @dataclass(frozen=True)
@@ -52,6 +50,9 @@ class Parameter:
     default: str | None
     description: str
     builtin: bool = False
+    # What the README's example commands pass, online and offline.
+    online_example: str | None = None
+    offline_example: str | None = None
 
     @property
     def required(self) -> bool:
@@ -89,7 +90,7 @@ class Parameter:
 
     @property
     def example(self) -> str:
-        """A value to show in the README's example commands."""
+        """A value of the right type, for the README's example commands."""
         return {"str": "example", "int": "1", "float": "0.5", "bool": "true"}[self.type]
 
     @property
@@ -100,41 +101,250 @@ class Parameter:
         return yaml_str(self.default)
 
 
-def _builtin(name: str, type_: str, default: str | None, description: str):
-    return Parameter(name, type_, default, description, builtin=True)
+def _builtin(
+    name: str,
+    type_: str,
+    default: str | None,
+    description: str,
+    online: str | None = None,
+    offline: str | None = None,
+) -> Parameter:
+    return Parameter(name, type_, default, description, True, online, offline)
 
 
-def builtin_parameters(context: dict) -> list[Parameter]:
-    """The parameters every step of ``context['step_kind']`` has, in command order."""
-    slug = context.get("project_slug", "step")
+def _input(name: str, what: str, online: str, offline: str) -> Parameter:
+    return _builtin(
+        name,
+        "str",
+        None,
+        f"{what}: a W&B artifact reference ({online}, entity/project/name:v3) "
+        "or a local path.",
+        online,
+        offline,
+    )
+
+
+def _output_dir() -> Parameter:
+    return _builtin(
+        "output_dir", "str", "outputs", "Folder outputs are written to before logging."
+    )
+
+
+def _price_range() -> list[Parameter]:
     return [
         _builtin(
-            "input_artifact",
-            "str",
-            None,
-            "Input CSV: a W&B artifact reference (raw_data.csv:latest, "
-            "entity/project/name:v3) or a local file path.",
+            "min_price", "float", "10.0", "Lowest nightly price kept, in dollars."
         ),
+        _builtin(
+            "max_price", "float", "350.0", "Highest nightly price kept, in dollars."
+        ),
+    ]
+
+
+def _dataset_output(context: dict, artifact: str, type_: str) -> list[Parameter]:
+    return [
         _builtin(
             "output_artifact",
             "str",
-            f"{slug}.csv",
+            artifact,
             "Name of the W&B artifact to log, also the output file's name.",
         ),
-        _builtin("output_type", "str", "dataset", "Type of the output artifact."),
+        _builtin("output_type", "str", type_, "Type of the output artifact."),
         _builtin(
             "output_description",
             "str",
             context.get("short_description", ""),
             "Description of the output artifact.",
         ),
+    ]
+
+
+def _split_options(size_name: str, what: str) -> list[Parameter]:
+    return [
+        _builtin(size_name, "float", "0.2", f"Share of the rows held out for {what}."),
+        _builtin("random_seed", "int", "42", "Seed of the random split."),
         _builtin(
-            "output_dir",
+            "stratify_by",
             "str",
-            "outputs",
-            "Folder the output file is written to before it is logged.",
+            "none",
+            "Column to stratify the split by, or none.",
         ),
     ]
+
+
+def _generic(context: dict) -> list[Parameter]:
+    return [
+        _input("input_artifact", "Input CSV", "raw_data.csv:latest", "listings.csv"),
+        *_dataset_output(
+            context, f"{context.get('project_slug', 'step')}.csv", "dataset"
+        ),
+        _output_dir(),
+    ]
+
+
+def _basic_cleaning(context: dict) -> list[Parameter]:
+    return [
+        _input(
+            "input_artifact", "Raw listings CSV", "raw_data.csv:latest", "listings.csv"
+        ),
+        *_dataset_output(context, "clean_sample.csv", "clean_sample"),
+        *_price_range(),
+        _output_dir(),
+    ]
+
+
+def _data_check(context: dict) -> list[Parameter]:
+    return [
+        _input("csv", "CSV to check", "clean_sample.csv:latest", "clean_sample.csv"),
+        _input("ref", "Reference CSV", "clean_sample.csv:reference", "reference.csv"),
+        _builtin(
+            "kl_threshold",
+            "float",
+            "0.2",
+            "Largest KL divergence of neighbourhood_group from the reference.",
+        ),
+        *_price_range(),
+        _builtin("min_rows", "int", "100", "Fewest rows the data may have."),
+        _builtin("max_rows", "int", "1000000", "Most rows the data may have."),
+    ]
+
+
+def _data_split(context: dict) -> list[Parameter]:
+    return [
+        _input("input", "CSV to split", "clean_sample.csv:latest", "clean_sample.csv"),
+        *_split_options("test_size", "the test set"),
+        _output_dir(),
+    ]
+
+
+def _train_random_forest(context: dict) -> list[Parameter]:
+    return [
+        _input(
+            "trainval_artifact",
+            "Training and validation CSV",
+            "trainval_data.csv:latest",
+            "trainval_data.csv",
+        ),
+        *_split_options("val_size", "validation"),
+        _builtin(
+            "rf_config",
+            "str",
+            "rf_config.json",
+            "JSON file of RandomForestRegressor arguments.",
+        ),
+        _builtin(
+            "max_tfidf_features",
+            "int",
+            "10",
+            "Most TF-IDF features taken from the listing titles.",
+        ),
+        _builtin(
+            "log_every",
+            "int",
+            "10",
+            "Trees added between two validation scores logged while training.",
+        ),
+        _builtin(
+            "output_artifact",
+            "str",
+            "random_forest_export",
+            "Name of the W&B model artifact, also the model folder's name.",
+        ),
+        _output_dir(),
+    ]
+
+
+def _test_regression_model(context: dict) -> list[Parameter]:
+    return [
+        _input(
+            "mlflow_model",
+            "Exported MLflow model",
+            "random_forest_export:prod",
+            "random_forest_export",
+        ),
+        _input("test_dataset", "Test CSV", "test_data.csv:latest", "test_data.csv"),
+    ]
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """What a kind of step is: its parameters, command, packages and files."""
+
+    summary: str  # Markdown, for the READMEs
+    command: str  # the MLproject command, before the parameters
+    packages: tuple[str, ...]  # what conda.yml pins, from requirements.txt
+    builtins: Callable[[dict], list[Parameter]]
+    files: tuple[tuple[str, str], ...] = (
+        ("run.py", "argument parsing, the data logic and `go()`, the W&B wiring"),
+    )
+
+
+BASE_PACKAGES = ("mlflow", "pandas", "wandb")
+STEP_KINDS = {
+    "generic": StepKind(
+        "reads a CSV, passes its rows through `transform()` (edit it) and logs "
+        "the result as a new artifact",
+        "python run.py",
+        BASE_PACKAGES,
+        _generic,
+    ),
+    "basic_cleaning": StepKind(
+        "keeps the listings priced within `[min_price, max_price]` and inside New "
+        "York City, parses `last_review` as a date, logs rows in and out and the "
+        "cleaned CSV",
+        "python run.py",
+        BASE_PACKAGES,
+        _basic_cleaning,
+    ),
+    "data_check": StepKind(
+        "runs pytest on a CSV: deterministic checks (columns, neighbourhood groups, "
+        "boundaries, prices, row count) and a KL-divergence check of "
+        "`neighbourhood_group` against a reference; a failed check fails the step",
+        "pytest -vv test_data.py",
+        (*BASE_PACKAGES, "pytest"),
+        _data_check,
+        (
+            ("conftest.py", "the check's options and fixtures, the W&B run"),
+            ("test_data.py", "the checks"),
+        ),
+    ),
+    "data_split": StepKind(
+        "splits a CSV into `trainval_data.csv` and `test_data.csv`, optionally "
+        "stratified, and logs both",
+        "python run.py",
+        (*BASE_PACKAGES, "scikit-learn"),
+        _data_split,
+    ),
+    "train_random_forest": StepKind(
+        "fits a scikit-learn pipeline (imputation, one-hot encoding, TF-IDF of "
+        "titles, a date feature, a random forest), logs validation metrics as the "
+        "forest grows and a feature-importance plot, and exports the model with "
+        "MLflow",
+        "python run.py",
+        ("matplotlib", *BASE_PACKAGES, "scikit-learn"),
+        _train_random_forest,
+        (
+            ("run.py", "argument parsing, the pipeline, training and `go()`"),
+            ("rf_config.json", "the default random-forest arguments"),
+        ),
+    ),
+    "test_regression_model": StepKind(
+        "scores an exported MLflow model on a test CSV and logs r2 and mae",
+        "python run.py",
+        (*BASE_PACKAGES, "scikit-learn"),
+        _test_regression_model,
+    ),
+}
+
+
+def step_kind(context: dict) -> StepKind:
+    """The chosen kind; an unknown one renders as generic (the hook refuses it)."""
+    return STEP_KINDS.get(context.get("step_kind"), STEP_KINDS["generic"])
+
+
+def builtin_parameters(context: dict) -> list[Parameter]:
+    """The parameters every step of the chosen kind has, in command order."""
+    return step_kind(context).builtins(context)
 
 
 class SpecError(ValueError):
@@ -386,6 +596,7 @@ class StepExtension(Extension):
         environment.globals["template_root"] = str(Path(__file__).resolve().parent)
         environment.filters.update(
             step_parameters=step_parameters,
+            step_kind=step_kind,
             pin=pin,
             yaml_str=yaml_str,
             py_str=py_str,
