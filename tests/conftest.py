@@ -31,19 +31,23 @@ def sample_csv(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def step_env(tmp_path) -> dict[str, str]:
+def offline_env(folder: Path) -> dict[str, str]:
     """Offline W&B, a throwaway MLflow store, and this suite's Python first on PATH
     (``mlflow run --env-manager local`` runs the first ``python`` it finds)."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
     env["WANDB_MODE"] = "offline"
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
     # wandb stages artifact files and keeps caches under the home folder by default.
     for variable in ("WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
-        env[variable] = str(tmp_path / variable.lower())
+        env[variable] = str(folder / variable.lower())
     env.pop("WANDB_API_KEY", None)
     return env
+
+
+@pytest.fixture
+def step_env(tmp_path) -> dict[str, str]:
+    return offline_env(tmp_path)
 
 
 def mlflow_run(project: Path, env: dict[str, str], **params: str):

@@ -195,7 +195,8 @@ def test_post_gen_hook_keeps_only_the_chosen_kind(tmp_path):
 def test_pins_come_from_the_suites_requirements():
     from importlib.metadata import version
 
-    for package in ext.STEP_PACKAGES:
-        assert ext.pin(package) == f"{package}=={version(package)}"
+    for kind in ext.STEP_KINDS.values():
+        for package in kind.packages:
+            assert ext.pin(package) == f"{package}=={version(package)}"
     with pytest.raises(LookupError):
         ext.pin("not-a-package")

@@ -19,14 +19,25 @@ from mlflow.projects._project_spec import load_project
 
 import local_extensions as ext
 
-GENERIC_FILES = {
+SHARED_FILES = {
     ".gitignore",
     "MLproject",
     "README.md",
     "conda.yml",
-    "run.py",
     "step_io.py",
+    "tests/conftest.py",
+    "tests/test_step_io.py",
 }
+KIND_FILES = {
+    "generic": {"run.py", "tests/test_run.py"},
+    "basic_cleaning": {"run.py", "tests/test_run.py"},
+    "data_check": {"conftest.py", "test_data.py", "tests/test_checks.py"},
+    "data_split": {"run.py", "tests/test_run.py"},
+    "train_random_forest": {"run.py", "rf_config.json", "tests/test_run.py"},
+    "test_regression_model": {"run.py", "tests/test_run.py"},
+}
+# The file that holds the step's identity and argument parser.
+ENTRY_FILE = {kind: "run.py" for kind in KIND_FILES} | {"data_check": "conftest.py"}
 
 HOSTILE_TEXT = (
     'He said "stop" & it\'s 100% done: #not-a-comment {braces} $(touch pwned); '
@@ -38,8 +49,11 @@ HOSTILE_LONG = (
     "# not a heading\n\n* not a list\n    not code\n\ttab\x7f\u2028end"
 )
 VARIANTS = {
-    "defaults": {},
-    "all_types": {"parameters": ALL_TYPES_PARAMETERS},
+    **{f"{kind}-defaults": {"step_kind": kind} for kind in KIND_FILES},
+    **{
+        f"{kind}-all_types": {"step_kind": kind, "parameters": ALL_TYPES_PARAMETERS}
+        for kind in KIND_FILES
+    },
     "python_3_13": {"python_version": "3.13"},
     "hostile_text": {
         "project_name": 'Clean "Listings": #1 \\ {x}',
@@ -65,7 +79,7 @@ def rendered(request, cookies_session):
 def test_the_file_set_is_exact(rendered):
     project, _ = rendered
     files = {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
-    assert files == GENERIC_FILES
+    assert files == SHARED_FILES | KIND_FILES[rendered[1]["step_kind"]]
     assert project.name == rendered[1]["project_slug"]
 
 
@@ -107,7 +121,7 @@ def test_mlflow_accepts_the_project_and_builds_the_command(rendered, tmp_path):
     assert sorted(entry_point.parameters) == sorted(p.name for p in params)
     values = {p.name: p.example for p in params if p.required}
     command = entry_point.compute_command(values, str(tmp_path))
-    assert command.startswith("python run.py --input_artifact example")
+    assert command.startswith(ext.step_kind(context).command + " --")
     for param in params:
         assert f"--{param.name} " in command
 
@@ -120,9 +134,9 @@ def test_conda_env_pins_what_the_suite_runs_with(rendered):
     python, pip, pip_section = env["dependencies"]
     assert python == f"python={context['python_version']}"
     assert pip == "pip"
-    assert sorted(pip_section["pip"]) == sorted(
-        f"{package}=={version(package)}" for package in ext.STEP_PACKAGES
-    )
+    assert pip_section["pip"] == [
+        f"{package}=={version(package)}" for package in ext.step_kind(context).packages
+    ]
 
 
 def test_ruff_passes(rendered):
@@ -140,7 +154,7 @@ def test_ruff_passes(rendered):
 
 def test_run_py_holds_the_answers_as_data(rendered):
     project, context = rendered
-    source = (project / "run.py").read_text(encoding="utf-8")
+    source = (project / ENTRY_FILE[context["step_kind"]]).read_text(encoding="utf-8")
     tree = ast.parse(source)
     assignment = next(
         node
@@ -161,14 +175,19 @@ def test_run_py_holds_the_answers_as_data(rendered):
 
 def test_help_lists_every_parameter(rendered):
     project, context = rendered
+    if context["step_kind"] == "data_check":  # its options are pytest's
+        command = [sys.executable, "-m", "pytest", "--help", "test_data.py"]
+    else:
+        command = [sys.executable, "run.py", "--help"]
     result = subprocess.run(
-        [sys.executable, "run.py", "--help"],
+        command,
         cwd=project,
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert context["short_description"].split()[0] in result.stdout
+    if context["step_kind"] != "data_check":
+        assert context["short_description"].split()[0] in result.stdout
     for param in ext.step_parameters(context):
         assert f"--{param.name}" in result.stdout
 
@@ -179,7 +198,8 @@ def test_readme_documents_every_parameter_and_how_to_run(rendered):
     assert readme.startswith(f"# {ext.md_inline(context['project_name'])}\n")
     for param in ext.step_parameters(context):
         assert re.search(rf"^\| `{param.name}` \| {param.type} \|", readme, re.M)
-    assert "mlflow run . \\\n  -P input_artifact=raw_data.csv:latest" in readme
+    first = next(p for p in ext.step_parameters(context) if p.required)
+    assert f"mlflow run . \\\n  -P {first.name}={first.online_example}" in readme
     assert "WANDB_MODE=offline mlflow run . --env-manager local" in readme
     # Free text stays text: nothing it holds opens HTML, a heading or a table cell.
     assert "<script>" not in readme

@@ -98,6 +98,15 @@ class OfflineRun:
         ]
 
     @property
+    def summary(self) -> dict:
+        """The run summary as it stands at the end of the log."""
+        summary = {}
+        for record in self._of("summary"):
+            for item in record.update:
+                summary[_key(item)] = json.loads(item.value_json)
+        return {key: value for key, value in summary.items() if key != "_wandb"}
+
+    @property
     def artifacts(self) -> list:
         return self._of("artifact")
 
