@@ -33,6 +33,12 @@ demo: $(INSTALLED) $(SAMPLE)
 	@echo "Output file:       demo/basic_cleaning/outputs/basic_cleaning.csv"
 	@echo "W&B offline run:   $$(ls -d demo/basic_cleaning/wandb/offline-run-* | tail -n 1)"
 	@echo "MLflow runs:       sqlite:///$(DEMO)/mlflow.db"
+	@echo
+	@echo "Now the example pipeline: every kind rendered, then chained offline."
+	$(BIN)/python examples/render_steps.py --out $(DEMO)/steps
+	PATH="$(BIN):$$PATH" WANDB_MODE=offline \
+	  MLFLOW_TRACKING_URI="sqlite:///$(DEMO)/mlflow.db" \
+	  $(BIN)/python examples/main.py main.steps_dir=$(DEMO)/steps main.raw_data=$(SAMPLE)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

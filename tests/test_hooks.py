@@ -200,3 +200,13 @@ def test_pins_come_from_the_suites_requirements():
             assert ext.pin(package) == f"{package}=={version(package)}"
     with pytest.raises(LookupError):
         ext.pin("not-a-package")
+
+
+def test_the_readme_kind_table_lists_every_kind_and_its_parameters():
+    readme = (ext.REQUIREMENTS_FILE.parent / "README.md").read_text(encoding="utf-8")
+    for name, kind in ext.STEP_KINDS.items():
+        (row,) = [
+            line for line in readme.splitlines() if line.startswith(f"| `{name}` |")
+        ]
+        for param in kind.builtins({"project_slug": "x", "short_description": ""}):
+            assert f"`{param.name}`" in row, (name, param.name)

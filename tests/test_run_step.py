@@ -3,6 +3,7 @@ on generated listings, then read back what the step wrote and what W&B logged.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -182,3 +183,29 @@ def test_a_bad_parameter_fails_before_any_run_starts(
     (line,) = result.stderr.splitlines()
     assert line.startswith("run.py: error:")
     assert problem in line
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "generic",
+        "basic_cleaning",
+        "data_check",
+        "data_split",
+        "train_random_forest",
+        "test_regression_model",
+    ],
+)
+def test_each_kinds_own_tests_pass(cookies, step_env, kind):
+    project = cookies.bake(
+        extra_context={"step_kind": kind, "parameters": "note:str=hi, n:int=3"}
+    ).project_path
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        env=step_env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"\d+ passed", result.stdout)
