@@ -1,0 +1,154 @@
+#!/usr/bin/env python
+"""An MLflow step: keep the listings priced within a range and inside New York City,
+parse their review dates and log the cleaned CSV to W&B.
+
+README.md says what the step does and how to run it; MLproject declares its
+parameters; step_io.py holds the wiring shared by every step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import step_io
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+{% include "identity.py.j2" %}
+
+{% include "arguments.py.j2" %}
+
+# A box around the five boroughs, in degrees. A listing pinned outside it is a
+# geocoding slip or not in the city at all, and would only blur the city's prices.
+NYC_LONGITUDE = (-74.25, -73.50)
+NYC_LATITUDE = (40.5, 41.2)
+# What the cleaning reads, and the kind of value each column must hold.
+NEEDED_COLUMNS = {
+    "price": "number",
+    "latitude": "number",
+    "longitude": "number",
+    "last_review": "any",
+}
+# Parsing with one strict format keeps a typo from being read as some other day.
+REVIEW_DATE_FORMAT = "%Y-%m-%d"
+
+# The data logic: plain functions on DataFrames, testable without W&B or files.
+
+
+def clean(rows: pd.DataFrame, min_price: float, max_price: float) -> pd.DataFrame:
+    """The listings priced within ``[min_price, max_price]`` (bounds included) and
+    inside New York City, with ``last_review`` parsed as a date.
+
+    A listing without a price or coordinates is dropped; one never reviewed keeps a
+    missing ``last_review``. Raises ValueError if a kept ``last_review`` is not a
+    YYYY-MM-DD date.
+    """
+    priced = rows["price"].between(min_price, max_price)
+    in_nyc = rows["longitude"].between(*NYC_LONGITUDE) & rows["latitude"].between(
+        *NYC_LATITUDE
+    )
+    kept = rows[priced & in_nyc].reset_index(drop=True)
+    return kept.assign(last_review=parse_review_dates(kept["last_review"]))
+
+
+def parse_review_dates(text: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    dates = pd.to_datetime(text, format=REVIEW_DATE_FORMAT, errors="coerce")
+    unreadable = text[text.notna() & dates.isna()]
+    if not unreadable.empty:
+        raise ValueError(
+            f"column last_review: {len(unreadable)} value(s) are not YYYY-MM-DD "
+            f"dates, the first is {str(unreadable.iloc[0])!r}"
+        )
+    return dates
+
+
+# The wiring: W&B and files around the data logic.
+
+
+def check_price_range(min_price: float, max_price: float) -> None:
+    for option, price in (("min_price", min_price), ("max_price", max_price)):
+        if not math.isfinite(price) or price < 0:
+            raise step_io.StepError(
+                f"--{option} '{price}': a price must be a finite number of dollars, "
+                "0 or more"
+            )
+    if min_price > max_price:
+        raise step_io.StepError(
+            f"--min_price '{min_price}': is above --max_price '{max_price}', so no "
+            "listing could be kept"
+        )
+
+
+def go(args: argparse.Namespace) -> None:
+    check_price_range(args.min_price, args.max_price)
+    step_io.check_artifact_name("output_artifact", args.output_artifact)
+    step_io.check_artifact_type("output_type", args.output_type)
+    step_io.check_output_dir("output_dir", args.output_dir)
+    run_name = (
+        f"{JOB_TYPE}: {Path(args.input_artifact).name} -> {args.output_artifact}, "
+        f"price {args.min_price:g}-{args.max_price:g}"
+    )
+    config = {
+        "input": {"artifact": args.input_artifact},
+        "filters": {
+            "min_price": args.min_price,
+            "max_price": args.max_price,
+            "longitude": list(NYC_LONGITUDE),
+            "latitude": list(NYC_LATITUDE),
+        },
+        "output": {
+            "artifact": args.output_artifact,
+            "type": args.output_type,
+            "description": args.output_description,
+            "dir": args.output_dir,
+        },
+        "parameters": step_parameters(args),
+    }
+    with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+        path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
+        rows = step_io.read_csv(path, "input_artifact", NEEDED_COLUMNS)
+        try:
+            cleaned = clean(rows, args.min_price, args.max_price)
+        except ValueError as err:
+            raise step_io.StepError(
+                f"--input_artifact {str(path)!r}: {step_io.one_line(err)}"
+            ) from None
+        if cleaned.empty:
+            raise step_io.StepError(
+                f"--input_artifact {str(path)!r}: no rows left with price in "
+                f"[{args.min_price:g}, {args.max_price:g}] inside NYC (longitude "
+                f"{NYC_LONGITUDE[0]}..{NYC_LONGITUDE[1]}, latitude "
+                f"{NYC_LATITUDE[0]}..{NYC_LATITUDE[1]}) out of {len(rows)}; "
+                "check the file or widen --min_price/--max_price"
+            )
+        output = Path(args.output_dir) / args.output_artifact
+        step_io.write_csv(cleaned, output)
+        counts = {
+            "rows_in": len(rows),
+            "rows_out": len(cleaned),
+            "rows_dropped": len(rows) - len(cleaned),
+        }
+        run.log(counts)
+        step_io.log_artifact(
+            run,
+            output,
+            args.output_artifact,
+            args.output_type,
+            args.output_description,
+            step=STEP_NAME,
+            input=args.input_artifact,
+            **counts,
+            price_range=[args.min_price, args.max_price],
+            columns=list(cleaned.columns),
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(step_io.main(build_parser, go))

@@ -1,0 +1,233 @@
+"""The cleaning step: its data logic alone, then the whole step offline."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+import run
+
+
+class RecordingRun:
+    """Stands in for the W&B run, to show what the step logs: offline W&B keeps that
+    only in its binary transaction log, and an online run would need a server."""
+
+    offline = True
+
+    def __init__(self):
+        self.started_with = None
+        self.logged = {}
+        self.artifacts = []
+        self.exit_code = None
+
+    def log(self, data):
+        self.logged.update(data)
+
+    def log_artifact(self, artifact):
+        self.artifacts.append(artifact)
+
+    def finish(self, exit_code=0):
+        self.exit_code = exit_code
+
+
+@pytest.fixture
+def recording(offline_wandb, monkeypatch):
+    recording = RecordingRun()
+
+    def start_run(job_type, name, config):
+        recording.started_with = {"job_type": job_type, "name": name, "config": config}
+        return recording
+
+    monkeypatch.setattr(run.step_io, "start_run", start_run)
+    return recording
+
+
+def step(*argv: str) -> int:
+    return run.step_io.main(
+        run.build_parser, run.go, [*argv, *required_user_parameters()]
+    )
+
+
+def required_user_parameters() -> list[str]:
+    """A value for each required parameter the step was generated with."""
+    argv = []
+    for action in run.build_parser()._actions:
+        if action.required and action.dest != "input_artifact":
+            argv += [action.option_strings[0], "1"]
+    return argv
+
+
+def assert_failed_on_one_line(capsys, *fragments: str) -> None:
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# --- the data logic ---
+
+
+def test_prices_within_the_range_are_kept_bounds_included(listings):
+    cleaned = run.clean(listings, min_price=79, max_price=150)
+    assert list(cleaned["price"]) == [149, 150, 89, 80, 79]
+    assert list(cleaned["id"]) == [2539, 3647, 3831, 5022, 5178]
+    assert list(cleaned.index) == list(range(5))
+
+
+def test_listings_outside_new_york_city_are_dropped(listings):
+    listings.loc[0, "longitude"] = -74.26  # west of Staten Island
+    listings.loc[1, "latitude"] = 41.21  # north of the Bronx
+    listings.loc[2, "longitude"] = -73.49  # east of Queens
+    listings.loc[3, "latitude"] = 40.49  # south of the city
+    listings.loc[4, ["longitude", "latitude"]] = [-74.25, 40.5]  # on the edge
+    listings.loc[5, ["longitude", "latitude"]] = [-73.5, 41.2]  # on the edge
+    cleaned = run.clean(listings, min_price=0, max_price=1000)
+    assert list(cleaned["id"]) == [5022, 5099, 5121, 5178]
+
+
+def test_listings_without_a_price_or_coordinates_are_dropped(listings):
+    listings["price"] = listings["price"].astype(float)
+    listings.loc[0, "price"] = math.nan
+    listings.loc[1, "latitude"] = math.nan
+    listings.loc[2, "longitude"] = math.nan
+    cleaned = run.clean(listings, min_price=0, max_price=1000)
+    assert list(cleaned["id"]) == [3831, 5022, 5099, 5121, 5178]
+
+
+def test_last_review_becomes_a_date_and_missing_stays_missing(listings):
+    cleaned = run.clean(listings, min_price=0, max_price=1000)
+    assert pd.api.types.is_datetime64_dtype(cleaned["last_review"])
+    assert cleaned.loc[0, "last_review"] == pd.Timestamp("2018-10-19")
+    assert pd.isna(cleaned.loc[2, "last_review"])
+    other_columns = listings.columns.drop("last_review")
+    pd.testing.assert_frame_equal(cleaned[other_columns], listings[other_columns])
+
+
+def test_a_review_date_that_is_not_iso_is_refused(listings):
+    listings.loc[[1, 4], "last_review"] = ["21/05/2019", "2019-02-30"]
+    with pytest.raises(ValueError, match=r"2 value\(s\) .* the first is '21/05/2019'"):
+        run.clean(listings, min_price=0, max_price=1000)
+
+
+def test_a_bad_date_in_a_dropped_row_does_not_matter(listings):
+    listings.loc[1, "last_review"] = "someday"
+    cleaned = run.clean(listings, min_price=0, max_price=200)
+    assert "someday" not in cleaned["last_review"].astype(str).tolist()
+    assert 2595 not in cleaned["id"].tolist()
+
+
+def test_nothing_in_range_gives_an_empty_frame_with_every_column(listings):
+    cleaned = run.clean(listings, min_price=1000, max_price=2000)
+    assert cleaned.empty
+    assert list(cleaned.columns) == list(listings.columns)
+
+
+# --- the whole step, W&B offline ---
+
+
+def test_the_step_runs_with_offline_wandb(offline_wandb, listings):
+    listings.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 0
+    written = pd.read_csv(offline_wandb / "outputs" / "clean_sample.csv")
+    assert len(written) == len(listings)
+    assert list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
+
+
+def test_the_step_writes_the_cleaned_csv_and_logs_it(
+    offline_wandb, recording, listings
+):
+    listings.to_csv("listings.csv", index=False)
+    argv = ["--input_artifact", "listings.csv", "--min_price", "79"]
+    argv += ["--max_price", "150", "--output_artifact", "cleaned.csv"]
+    argv += ["--output_type", "clean_sample", "--output_description", "Cleaned"]
+    assert step(*argv) == 0
+
+    outputs = offline_wandb / "outputs"
+    assert [p.name for p in outputs.iterdir()] == ["cleaned.csv"]
+    text = pd.read_csv(outputs / "cleaned.csv", dtype=str, keep_default_na=False)
+    assert text["id"].tolist() == ["2539", "3647", "3831", "5022", "5178"]
+    # Dates go out as they came in: YYYY-MM-DD, and empty where there was none.
+    assert text["last_review"].tolist() == [
+        "2018-10-19",
+        "",
+        "2019-07-05",
+        "2018-11-19",
+        "2019-06-24",
+    ]
+
+    assert recording.started_with["config"]["filters"]["min_price"] == 79
+    assert recording.started_with["name"].endswith(
+        "listings.csv -> cleaned.csv, price 79-150"
+    )
+    assert recording.logged == {"rows_in": 8, "rows_out": 5, "rows_dropped": 3}
+    (artifact,) = recording.artifacts
+    assert (artifact.name, artifact.type) == ("cleaned.csv", "clean_sample")
+    assert artifact.description == "Cleaned"
+    assert artifact.metadata["rows_in"] == 8
+    assert artifact.metadata["rows_out"] == 5
+    assert artifact.metadata["rows_dropped"] == 3
+    assert artifact.metadata["price_range"] == [79, 150]
+    assert list(artifact.manifest.entries) == ["cleaned.csv"]
+    assert recording.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("prices", "fragments"),
+    [
+        (["--min_price", "400"], ["--min_price '400.0'", "above --max_price '350.0'"]),
+        (["--min_price", "-5"], ["--min_price '-5.0'", "0 or more"]),
+        (["--max_price", "nan"], ["--max_price 'nan'", "finite"]),
+    ],
+)
+def test_a_nonsense_price_range_fails_before_any_run(
+    offline_wandb, recording, listings, capsys, prices, fragments
+):
+    listings.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv", *prices) == 1
+    assert_failed_on_one_line(capsys, *fragments)
+    assert recording.started_with is None
+    assert not (offline_wandb / "outputs").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (
+            lambda rows: rows.drop(columns=["last_review", "latitude"]),
+            ["missing column(s) latitude, last_review"],
+        ),
+        (
+            lambda rows: rows.assign(price="$" + rows["price"].astype(str)),
+            ["column(s) price should hold numbers"],
+        ),
+        (
+            lambda rows: rows.assign(longitude=-80.0),
+            ["no rows left with price in [10, 350] inside NYC", "out of 8"],
+        ),
+        (
+            lambda rows: rows.assign(last_review="last week"),
+            ["column last_review", "'last week'"],
+        ),
+    ],
+)
+def test_a_bad_input_fails_and_writes_nothing(
+    offline_wandb, recording, listings, capsys, change, fragments
+):
+    change(listings).to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 1
+    assert_failed_on_one_line(capsys, "--input_artifact 'listings.csv'", *fragments)
+    assert recording.artifacts == []
+    assert recording.exit_code == 1
+    assert not (offline_wandb / "outputs").exists()
+
+
+def test_a_price_range_nothing_falls_in_names_the_filter(recording, listings, capsys):
+    listings.to_csv("listings.csv", index=False)
+    argv = ["--input_artifact", "listings.csv", "--min_price", "1000"]
+    assert step(*argv, "--max_price", "2000") == 1
+    assert_failed_on_one_line(
+        capsys, "no rows left with price in [1000, 2000] inside NYC", "--min_price"
+    )
+    assert recording.exit_code == 1

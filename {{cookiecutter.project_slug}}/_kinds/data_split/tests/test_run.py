@@ -1,0 +1,270 @@
+"""The split step: its data logic alone, then the whole step offline."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+
+import run
+
+
+class RecordingRun:
+    """Stands in for the W&B run, to show what the step logs: offline W&B keeps that
+    only in its binary transaction log, and an online run would need a server."""
+
+    offline = True
+
+    def __init__(self):
+        self.started_with = None
+        self.logged = {}
+        self.artifacts = []
+        self.exit_code = None
+
+    def log(self, data):
+        self.logged.update(data)
+
+    def log_artifact(self, artifact):
+        self.artifacts.append(artifact)
+
+    def finish(self, exit_code=0):
+        self.exit_code = exit_code
+
+
+@pytest.fixture
+def recording(offline_wandb, monkeypatch):
+    recording = RecordingRun()
+
+    def start_run(job_type, name, config):
+        recording.started_with = {"job_type": job_type, "name": name, "config": config}
+        return recording
+
+    monkeypatch.setattr(run.step_io, "start_run", start_run)
+    return recording
+
+
+@pytest.fixture
+def boroughs():
+    """Forty listings, three boroughs in the shares 20 : 15 : 5."""
+    groups = ["Manhattan"] * 20 + ["Brooklyn"] * 15 + ["Queens"] * 5
+    return pd.DataFrame(
+        {
+            "id": range(1000, 1040),
+            "neighbourhood_group": groups,
+            "price": [50 + 5 * i for i in range(40)],
+        }
+    )
+
+
+def step(*argv: str) -> int:
+    return run.step_io.main(
+        run.build_parser, run.go, [*argv, *required_user_parameters()]
+    )
+
+
+def required_user_parameters() -> list[str]:
+    """A value for each required parameter the step was generated with."""
+    argv = []
+    for action in run.build_parser()._actions:
+        if action.required and action.dest != "input":
+            argv += [action.option_strings[0], "1"]
+    return argv
+
+
+def assert_failed_on_one_line(capsys, *fragments: str) -> None:
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def output_files(folder) -> list[str]:
+    outputs = folder / "outputs"
+    return sorted(p.name for p in outputs.iterdir()) if outputs.exists() else []
+
+
+# --- the data logic ---
+
+
+def test_the_split_holds_out_test_size_and_loses_no_row(boroughs):
+    trainval, test = run.split(boroughs, 0.25, 42, "none")
+    assert (len(trainval), len(test)) == (30, 10)
+    assert set(trainval["id"]).isdisjoint(test["id"])
+    together = pd.concat([trainval, test]).sort_index()
+    pd.testing.assert_frame_equal(together, boroughs)
+
+
+def test_the_same_seed_gives_the_same_split(boroughs):
+    first = run.split(boroughs, 0.25, 7, "none")
+    again = run.split(boroughs, 0.25, 7, "none")
+    other = run.split(boroughs, 0.25, 8, "none")
+    assert list(first[1]["id"]) == list(again[1]["id"])
+    assert sorted(first[1]["id"]) != sorted(other[1]["id"])
+
+
+def test_a_stratified_split_keeps_each_share(boroughs):
+    _, test = run.split(boroughs, 0.2, 42, "neighbourhood_group")
+    assert test["neighbourhood_group"].value_counts().to_dict() == {
+        "Manhattan": 4,
+        "Brooklyn": 3,
+        "Queens": 1,
+    }
+
+
+def test_a_stratified_split_is_scikit_learns_own(boroughs):
+    trainval, test = run.split(boroughs, 0.3, 3, "neighbourhood_group")
+    expected = train_test_split(
+        boroughs,
+        test_size=0.3,
+        random_state=3,
+        stratify=boroughs["neighbourhood_group"],
+    )
+    pd.testing.assert_frame_equal(trainval, expected[0])
+    pd.testing.assert_frame_equal(test, expected[1])
+
+
+def test_missing_values_stratify_as_one_more_value(boroughs):
+    boroughs.loc[boroughs.index[-10:], "neighbourhood_group"] = None
+    _, test = run.split(boroughs, 0.5, 42, "neighbourhood_group")
+    assert test["neighbourhood_group"].isna().sum() == 5
+    assert test["neighbourhood_group"].value_counts().to_dict() == {
+        "Manhattan": 10,
+        "Brooklyn": 5,
+    }
+
+
+def test_a_value_too_rare_to_stratify_is_refused(boroughs):
+    boroughs.loc[0, "neighbourhood_group"] = "Staten Island"
+    boroughs.loc[1:2, "neighbourhood_group"] = "Bronx"
+    with pytest.raises(ValueError, match="1 value.* single row.*: 'Staten Island'$"):
+        run.split(boroughs, 0.2, 42, "neighbourhood_group")
+
+
+def test_many_lonely_values_are_named_a_few_at_a_time(boroughs):
+    with pytest.raises(ValueError, match="^40 value.*'1000', .* '1004' and 35 more$"):
+        run.split(boroughs, 0.2, 42, "id")
+
+
+@pytest.mark.parametrize(
+    ("total", "test_size", "held_out"),
+    [(40, 0.25, 10), (10, 0.25, 3), (1, 0.2, 1), (3, 0.01, 1)],
+)
+def test_held_out_count_rounds_up_as_scikit_learn_does(total, test_size, held_out):
+    assert run.held_out_count(total, test_size) == held_out
+    if held_out < total:
+        _, test = train_test_split(range(total), test_size=test_size)
+        assert len(test) == held_out
+
+
+# --- the whole step, W&B offline ---
+
+
+def test_the_step_runs_with_offline_wandb(offline_wandb, listings):
+    listings.to_csv("listings.csv", index=False)
+    assert step("--input", "listings.csv", "--test_size", "0.25") == 0
+    trainval = pd.read_csv(offline_wandb / "outputs" / "trainval_data.csv")
+    test = pd.read_csv(offline_wandb / "outputs" / "test_data.csv")
+    assert (len(trainval), len(test)) == (6, 2)
+    assert list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
+
+
+def test_the_step_writes_both_parts_and_logs_them(offline_wandb, recording, listings):
+    listings.to_csv("listings.csv", index=False)
+    argv = ["--input", "listings.csv", "--test_size", "0.5", "--random_seed", "3"]
+    assert step(*argv, "--stratify_by", "neighbourhood_group") == 0
+
+    assert output_files(offline_wandb) == ["test_data.csv", "trainval_data.csv"]
+    trainval = pd.read_csv(offline_wandb / "outputs" / "trainval_data.csv")
+    test = pd.read_csv(offline_wandb / "outputs" / "test_data.csv")
+    expected_trainval, expected_test = run.split(
+        listings, 0.5, 3, "neighbourhood_group"
+    )
+    pd.testing.assert_frame_equal(trainval, expected_trainval.reset_index(drop=True))
+    pd.testing.assert_frame_equal(test, expected_test.reset_index(drop=True))
+    # 5 Manhattan and 3 Brooklyn listings: half of each, rounded either way.
+    in_test = test["neighbourhood_group"].value_counts()
+    assert in_test["Manhattan"] in (2, 3)
+    assert in_test["Brooklyn"] in (1, 2)
+
+    assert recording.started_with["config"]["split"] == {
+        "test_size": 0.5,
+        "random_seed": 3,
+        "stratify_by": "neighbourhood_group",
+    }
+    assert recording.started_with["name"].endswith(
+        "listings.csv -> 50% test, seed 3, stratified by neighbourhood_group"
+    )
+    assert recording.logged == {"rows_in": 8, "rows_trainval": 4, "rows_test": 4}
+    trainval_artifact, test_artifact = recording.artifacts
+    for artifact, rows in ((trainval_artifact, 4), (test_artifact, 4)):
+        assert artifact.type == "segregated_data"
+        assert artifact.metadata["rows"] == rows
+        assert artifact.metadata["random_seed"] == 3
+        assert artifact.metadata["test_size"] == 0.5
+        assert artifact.metadata["stratify_by"] == "neighbourhood_group"
+        assert list(artifact.manifest.entries) == [artifact.name]
+    assert trainval_artifact.name == "trainval_data.csv"
+    assert trainval_artifact.description.startswith("Training and validation rows")
+    assert test_artifact.name == "test_data.csv"
+    assert test_artifact.description.startswith("Test rows")
+    assert recording.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "fragments"),
+    [
+        (["--test_size", "0"], ["--test_size '0.0'", "between 0 and 1"]),
+        (["--test_size", "1"], ["--test_size '1.0'", "between 0 and 1"]),
+        (["--test_size", "nan"], ["--test_size 'nan'", "between 0 and 1"]),
+        (["--random_seed", "-1"], ["--random_seed '-1'", "between 0 and"]),
+    ],
+)
+def test_a_nonsense_option_fails_before_any_run(
+    offline_wandb, recording, listings, capsys, options, fragments
+):
+    listings.to_csv("listings.csv", index=False)
+    assert step("--input", "listings.csv", *options) == 1
+    assert_failed_on_one_line(capsys, *fragments)
+    assert recording.started_with is None
+    assert output_files(offline_wandb) == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "options", "fragments"),
+    [
+        (
+            8,
+            ["--stratify_by", "borough"],
+            ["--stratify_by 'borough'", "'listings.csv' has no such column"],
+        ),
+        (
+            8,
+            ["--stratify_by", "host_name"],
+            ["--stratify_by 'host_name'", "cannot stratify", "'Chris', 'Elisabeth'"],
+        ),
+        (
+            8,
+            ["--stratify_by", "neighbourhood_group", "--test_size", "0.1"],
+            ["--stratify_by 'neighbourhood_group'", "number of classes = 2"],
+        ),
+        (
+            1,
+            [],
+            ["--input 'listings.csv'", "1 row(s) are too few to split"],
+        ),
+        (
+            4,
+            ["--test_size", "0.9"],
+            ["--input 'listings.csv'", "4 row(s) are too few", "--test_size '0.9'"],
+        ),
+    ],
+)
+def test_a_split_that_cannot_be_made_fails_and_writes_nothing(
+    offline_wandb, recording, listings, capsys, rows, options, fragments
+):
+    listings.head(rows).to_csv("listings.csv", index=False)
+    assert step("--input", "listings.csv", *options) == 1
+    assert_failed_on_one_line(capsys, *fragments)
+    assert recording.artifacts == []
+    assert recording.exit_code == 1
+    assert output_files(offline_wandb) == []
