@@ -79,7 +79,7 @@ def test_each_step_logged_its_artifacts(pipeline, steps):
 def test_training_logged_a_curve_and_the_test_its_scores(pipeline, steps):
     training = only_run(steps["train_random_forest"])
     assert len(training.history) >= 3  # 30 trees, one log every 10
-    assert training.config["model"]["random_forest"]["n_estimators"] == 30
+    assert training.config["model"]["n_estimators"] == 30
     testing = only_run(steps["test_regression_model"])
     assert {"r2", "mae"} <= set(testing.summary)
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env python
+"""An MLflow step: score an exported regression model on a test CSV.
+
+The model is an MLflow model folder (the export of the training step); it predicts
+the price of each test row, and the step logs r2 and mae to the W&B run's summary and,
+under `mlflow run`, to the MLflow run, where a pipeline driver can read them.
+
+README.md says what the step does and how to run it; MLproject declares its
+parameters; step_io.py holds the wiring shared by every step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import step_io
+from step_io import StepError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.base import RegressorMixin
+
+{% include "identity.py.j2" %}
+
+{% include "arguments.py.j2" %}
+
+TARGET = "price"
+
+
+# The data logic: plain functions on DataFrames, testable without W&B or files.
+
+
+def model_columns(model: RegressorMixin) -> list[str]:
+    """The columns the model was fitted on, if it knows their names."""
+    return [str(name) for name in getattr(model, "feature_names_in_", [])]
+
+
+def score(model: RegressorMixin, rows: pd.DataFrame) -> dict[str, float]:
+    """r2 and mae of the model's price predictions for ``rows``."""
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    # A model fitted on named columns may refuse others, such as the target.
+    features = rows[model_columns(model) or rows.columns.drop(TARGET)]
+    predicted = model.predict(features)
+    return {
+        "r2": r2_score(rows[TARGET], predicted),
+        "mae": mean_absolute_error(rows[TARGET], predicted),
+    }
+
+
+# The wiring: W&B and files around the data logic.
+
+
+def load_model(path: Path, reference: str) -> RegressorMixin:
+    """The scikit-learn model of the MLflow model folder ``path``."""
+    import mlflow.sklearn
+
+    if not (path / "MLmodel").is_file():
+        raise StepError(
+            f"--mlflow_model {reference!r}: not an MLflow model (its folder has no "
+            "MLmodel file)"
+        )
+    try:
+        return mlflow.sklearn.load_model(str(path))
+    except Exception as err:  # noqa: BLE001
+        # Unpickling a model can raise nearly anything (a missing module, a class that
+        # moved, a truncated file); each is a bad input, told on one line.
+        raise StepError(
+            f"--mlflow_model {reference!r}: cannot load it as a scikit-learn model: "
+            f"{step_io.one_line(err)}"
+        ) from None
+
+
+def go(args: argparse.Namespace) -> None:
+    run_name = (
+        f"{JOB_TYPE}: {Path(args.mlflow_model).name} on {Path(args.test_dataset).name}"
+    )
+    config = {
+        "inputs": {
+            "mlflow_model": args.mlflow_model,
+            "test_dataset": args.test_dataset,
+        },
+        "parameters": step_parameters(args),
+    }
+    with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+        model_dir = step_io.fetch_input(
+            run, "mlflow_model", args.mlflow_model, folder=True
+        )
+        model = load_model(model_dir, args.mlflow_model)
+        path = step_io.fetch_input(run, "test_dataset", args.test_dataset)
+        columns = {TARGET: "number", **dict.fromkeys(model_columns(model), "any")}
+        rows = step_io.read_csv(path, "test_dataset", columns)
+        try:
+            metrics = score(model, rows)
+        except ValueError as err:
+            raise StepError(
+                f"--test_dataset {args.test_dataset!r}: the model cannot score it: "
+                f"{step_io.one_line(err)}"
+            ) from None
+        run.summary.update({**metrics, "test_rows": len(rows)})
+        # `mlflow run` names its run in MLFLOW_RUN_ID; the metrics logged there are
+        # what a pipeline driver reads back.
+        if os.environ.get("MLFLOW_RUN_ID"):
+            import mlflow
+
+            mlflow.log_metrics(metrics)
+
+
+if __name__ == "__main__":
+    sys.exit(step_io.main(build_parser, go))
