@@ -37,6 +37,16 @@ SLUG_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # argparse owns --help (and -h); a parameter by that name could never be passed.
 RESERVED_NAMES = frozenset({"help"})
+# pytest's own long options that are Python identifiers: a step whose command is
+# pytest (its conftest.py adds the parameters as options) cannot take these names.
+PYTEST_OPTIONS = frozenset(
+    (
+        "basetemp capture co color confcutdir debug deselect durations exitfirst ff "
+        "fixtures funcargs help ignore lf lfnf markers maxfail nf noconftest pastebin "
+        "pdb pdbcls pyargs pythonwarnings quiet rootdir runxfail showlocals stepwise "
+        "strict sw tb trace verbose verbosity version"
+    ).split()
+)
 
 REQUIREMENTS_FILE = Path(__file__).with_name("requirements.txt")
 
@@ -277,6 +287,8 @@ class StepKind:
     files: tuple[tuple[str, str], ...] = (
         ("run.py", "argument parsing, the data logic and `go()`, the W&B wiring"),
     )
+    # Parameter names the command itself takes.
+    reserved: frozenset[str] = RESERVED_NAMES
 
 
 BASE_PACKAGES = ("mlflow", "pandas", "wandb")
@@ -307,6 +319,7 @@ STEP_KINDS = {
             ("conftest.py", "the check's options and fixtures, the W&B run"),
             ("test_data.py", "the checks"),
         ),
+        PYTEST_OPTIONS,
     ),
     "data_split": StepKind(
         "splits a CSV into `trainval_data.csv` and `test_data.csv`, optionally "
@@ -392,7 +405,7 @@ def parse_default(name: str, type_: str, text: str) -> str:
     return repr(number)
 
 
-def parse_parameter(item: str) -> Parameter:
+def parse_parameter(item: str, reserved: frozenset[str] = RESERVED_NAMES) -> Parameter:
     """Parse one ``name:type[=default]`` item of the ``parameters`` answer."""
     head, has_default, default_text = item.partition("=")
     name, has_type, type_ = (part.strip() for part in head.partition(":"))
@@ -408,8 +421,8 @@ def parse_parameter(item: str) -> Parameter:
         raise SpecError(
             f"parameter name {name!r} is a Python keyword; rename it, e.g. {name}_value"
         )
-    if name in RESERVED_NAMES:
-        raise SpecError(f"parameter name {name!r} is taken by --help; rename it")
+    if name in reserved:
+        raise SpecError(f"parameter name {name!r} is taken by --{name}; rename it")
     if not has_type:
         raise SpecError(
             f"parameter {name!r} has no type; write {name}:TYPE with TYPE one of "
@@ -425,13 +438,17 @@ def parse_parameter(item: str) -> Parameter:
     return Parameter(name, type_, default, description)
 
 
-def parse_parameters(spec: str, builtins: list[Parameter]) -> list[Parameter]:
+def parse_parameters(
+    spec: str,
+    builtins: list[Parameter],
+    reserved: frozenset[str] = RESERVED_NAMES,
+) -> list[Parameter]:
     """Parse the whole ``parameters`` answer; raise SpecError listing every problem."""
     taken = {p.name for p in builtins}
     parsed, problems = [], []
     for item in (part for part in spec.split(",") if part.strip()):
         try:
-            parameter = parse_parameter(item)
+            parameter = parse_parameter(item, reserved)
         except SpecError as err:
             problems.extend(err.problems)
             continue
@@ -453,7 +470,10 @@ def parse_parameters(spec: str, builtins: list[Parameter]) -> list[Parameter]:
 def step_parameters(context: dict) -> list[Parameter]:
     """Every parameter of the step: the kind's built-ins, then the user's own."""
     builtins = builtin_parameters(context)
-    return builtins + parse_parameters(context.get("parameters", ""), builtins)
+    reserved = step_kind(context).reserved
+    return builtins + parse_parameters(
+        context.get("parameters", ""), builtins, reserved
+    )
 
 
 def pin(package: str) -> str:
@@ -504,7 +524,9 @@ def validation_errors(context: dict) -> list[str]:
         )
     try:
         parse_parameters(
-            str(context.get("parameters", "")), builtin_parameters(context)
+            str(context.get("parameters", "")),
+            builtin_parameters(context),
+            step_kind(context).reserved,
         )
     except SpecError as err:
         errors.extend(f"parameters: {problem}" for problem in err.problems)

@@ -19,7 +19,7 @@ SAMPLE_ROWS = 500
 
 # One answer of each parameter type, with and without a default.
 ALL_TYPES_PARAMETERS = (
-    "min_rows:int=1, ratio:float=0.5, label:str=none, verbose:bool=false, note:str"
+    "min_count:int=1, ratio:float=0.5, label:str=none, loud:bool=false, note:str"
 )
 
 

@@ -210,3 +210,13 @@ def test_the_readme_kind_table_lists_every_kind_and_its_parameters():
         ]
         for param in kind.builtins({"project_slug": "x", "short_description": ""}):
             assert f"`{param.name}`" in row, (name, param.name)
+
+
+def test_a_data_check_parameter_cannot_shadow_a_pytest_option():
+    (error,) = ext.validation_errors(
+        answers(step_kind="data_check", parameters="verbose:bool=false")
+    )
+    assert (
+        error == "parameters: parameter name 'verbose' is taken by --verbose; rename it"
+    )
+    assert ext.validation_errors(answers(parameters="verbose:bool=false")) == []

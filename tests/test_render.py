@@ -125,7 +125,7 @@ def test_mlflow_accepts_the_project_and_builds_the_command(rendered, tmp_path):
     command = entry_point.compute_command(values, str(tmp_path))
     assert command.startswith(ext.step_kind(context).command + " --")
     for param in params:
-        assert f"--{param.name} " in command
+        assert f"--{param.name}=" in command
 
 
 def test_conda_env_pins_what_the_suite_runs_with(rendered):

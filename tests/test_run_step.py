@@ -53,7 +53,7 @@ def test_a_step_with_every_parameter_type_runs_and_logs_its_artifact(
         output_type="clean_sample",
         output_description=DESCRIPTION,
         note="a note; $(echo not run)",
-        verbose="true",
+        loud="true",
         ratio="0.25",
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -74,10 +74,10 @@ def test_a_step_with_every_parameter_type_runs_and_logs_its_artifact(
             "dir": "outputs",
         },
         "parameters": {
-            "min_rows": 1,
+            "min_count": 1,
             "ratio": 0.25,
             "label": "none",
-            "verbose": True,
+            "loud": True,
             "note": "a note; $(echo not run)",
         },
     }
@@ -165,8 +165,8 @@ def test_an_unreadable_input_fails_on_one_line(
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        (["--min_rows", "many"], "argument --min_rows: invalid int value: 'many'"),
-        (["--verbose", "maybe"], "expected true or false, got 'maybe'"),
+        (["--min_count", "many"], "argument --min_count: invalid int value: 'many'"),
+        (["--loud", "maybe"], "expected true or false, got 'maybe'"),
         (["--output_artifact", "../escape.csv"], "--output_artifact '../escape.csv'"),
         (["--output_type", "wandb-history"], "W&B reserves 'wandb-'"),
     ],

@@ -1,0 +1,222 @@
+{%- set params = cookiecutter | step_parameters -%}
+{%- set own = params | rejectattr("builtin") | list -%}
+"""The data check's options, inputs and W&B run, as pytest fixtures for test_data.py.
+
+MLproject runs ``pytest -vv test_data.py --csv ... --ref ...``. This file also applies
+when the step's own tests run (``pytest tests``), which pass none of these options, so
+pytest requires none of them: the fixtures that need one stop the session, on one
+line, when it is missing. A bad option or input stops it the same way, before the
+first check runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import pytest
+
+import step_io
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import wandb
+
+{% include "identity.py.j2" %}
+THRESHOLDS = ("kl_threshold", "min_price", "max_price", "min_rows", "max_rows")
+# The parameters given to this step when it was generated.
+{%- if own %}
+OWN_PARAMETERS = (
+{%- for p in own %}
+    "{{ p.name }}",
+{%- endfor %}
+)
+{%- else %}
+OWN_PARAMETERS: tuple[str, ...] = ()
+{%- endif %}
+# What the checks need of --csv; test_data.py checks the exact columns itself.
+CHECKED_COLUMNS = {
+    "neighbourhood_group": "text",
+    "latitude": "number",
+    "longitude": "number",
+    "price": "number",
+}
+RUN = pytest.StashKey["wandb.Run"]()
+OUTCOMES = pytest.StashKey[dict[str, str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("step", STEP_NAME)
+{%- for p in params %}
+    group.addoption(
+        "--{{ p.name }}",
+        type={{ p.py_type }},
+        default={{ "None" if p.required else p.py_default }},
+        help={{ p.help | py_str }},
+    )
+{%- endfor %}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[OUTCOMES] = {}
+    # A failed check is about the data, not the code: a short traceback keeps its
+    # message in view, where the long one would print each fixture's DataFrame too.
+    if config.getoption("csv") is not None and config.option.tbstyle == "auto":
+        config.option.tbstyle = "short"
+
+
+def stop(problem: str, returncode: int = 1) -> NoReturn:
+    """End the session with one line: no check can run on a bad option or input."""
+    pytest.exit(problem, returncode=returncode)
+
+
+def required_option(config: pytest.Config, name: str) -> object:
+    value = config.getoption(name)
+    if value is None:
+        stop(
+            f"--{name}: missing; the checks need it (pytest test_data.py --{name} ...)",
+            pytest.ExitCode.USAGE_ERROR,
+        )
+    return value
+
+
+def check_thresholds(
+    kl_threshold: float,
+    min_price: float,
+    max_price: float,
+    min_rows: int,
+    max_rows: int,
+) -> None:
+    """Refuse thresholds no data could meet, before the W&B run starts."""
+    # NaN fails every comparison, so `not x > 0` also refuses it.
+    if not kl_threshold > 0:
+        raise step_io.StepError(
+            f"--kl_threshold {kl_threshold}: must be above 0, as a KL divergence "
+            "is never below 0"
+        )
+    for name, value in (("min_price", min_price), ("max_price", max_price)):
+        if math.isnan(value):
+            raise step_io.StepError(f"--{name} {value}: not a number")
+    if min_price > max_price:
+        raise step_io.StepError(
+            f"--min_price {min_price}: above --max_price {max_price}"
+        )
+    if min_rows < 0:
+        raise step_io.StepError(f"--min_rows {min_rows}: must be 0 or more")
+    if min_rows > max_rows:
+        raise step_io.StepError(f"--min_rows {min_rows}: above --max_rows {max_rows}")
+
+
+@pytest.fixture(scope="session")
+def parameters(request: pytest.FixtureRequest) -> dict[str, object]:
+    """The parameters given to this step when it was generated, by name."""
+    return {name: required_option(request.config, name) for name in OWN_PARAMETERS}
+
+
+@pytest.fixture(scope="session")
+def thresholds(request: pytest.FixtureRequest) -> dict[str, float | int]:
+    values = {name: request.config.getoption(name) for name in THRESHOLDS}
+    try:
+        check_thresholds(**values)
+    except step_io.StepError as err:
+        stop(str(err))
+    return values
+
+
+@pytest.fixture(scope="session")
+def kl_threshold(thresholds: dict[str, float | int]) -> float:
+    return thresholds["kl_threshold"]
+
+
+@pytest.fixture(scope="session")
+def min_price(thresholds: dict[str, float | int]) -> float:
+    return thresholds["min_price"]
+
+
+@pytest.fixture(scope="session")
+def max_price(thresholds: dict[str, float | int]) -> float:
+    return thresholds["max_price"]
+
+
+@pytest.fixture(scope="session")
+def min_rows(thresholds: dict[str, float | int]) -> int:
+    return thresholds["min_rows"]
+
+
+@pytest.fixture(scope="session")
+def max_rows(thresholds: dict[str, float | int]) -> int:
+    return thresholds["max_rows"]
+
+
+@pytest.fixture(scope="session")
+def run(
+    request: pytest.FixtureRequest,
+    thresholds: dict[str, float | int],
+    parameters: dict[str, object],
+) -> wandb.Run:
+    """The W&B run of the checks. pytest_sessionfinish finishes it: only there is it
+    known whether every check passed."""
+    csv = required_option(request.config, "csv")
+    ref = required_option(request.config, "ref")
+    run_name = f"{JOB_TYPE}: {Path(csv).name} vs {Path(ref).name}"
+    config = {
+        "input": {"csv": csv, "ref": ref},
+        "thresholds": thresholds,
+        "parameters": parameters,
+    }
+    run = step_io.start_run(JOB_TYPE, run_name, config)
+    request.config.stash[RUN] = run
+    return run
+
+
+@pytest.fixture(scope="session")
+def inputs(request: pytest.FixtureRequest, run: wandb.Run) -> dict[str, pd.DataFrame]:
+    """Both CSVs by option, read when the first check needs either, so that a bad
+    reference stops the step before any check has run."""
+    needed = {"csv": CHECKED_COLUMNS, "ref": {"neighbourhood_group": "text"}}
+    tables = {}
+    for option, columns in needed.items():
+        try:
+            path = step_io.fetch_input(run, option, request.config.getoption(option))
+            tables[option] = step_io.read_csv(path, option, columns)
+        except step_io.StepError as err:
+            stop(str(err))
+    return tables
+
+
+@pytest.fixture(scope="session")
+def data(inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return inputs["csv"]
+
+
+@pytest.fixture(scope="session")
+def ref_data(inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return inputs["ref"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # A check fails if its setup, call or teardown fails, and passes only by its call.
+    report = yield
+    outcomes = item.config.stash[OUTCOMES]
+    if report.failed:
+        outcomes[item.nodeid] = "failed"
+    elif report.when == "call" and report.passed:
+        outcomes.setdefault(item.nodeid, "passed")
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(RUN, None)
+    if run is None:
+        return
+    outcomes = session.config.stash[OUTCOMES]
+    failed = sorted(name for name, outcome in outcomes.items() if outcome == "failed")
+    passed = len(outcomes) - len(failed)
+    run.log({"checks_passed": passed, "checks_failed": len(failed)})
+    run.summary["failed_checks"] = failed
+    run.finish(exit_code=0 if exitstatus == pytest.ExitCode.OK else 1)
