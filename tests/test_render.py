@@ -26,6 +26,7 @@ SHARED_FILES = {
     "conda.yml",
     "step_io.py",
     "tests/conftest.py",
+    "tests/step_testing.py",
     "tests/test_step_io.py",
 }
 KIND_FILES = {

@@ -1,5 +1,5 @@
-"""Fixtures for the step's own tests: W&B offline in a temporary folder, and a few
-listings rows shaped like the pipeline's data."""
+"""Fixtures for the step's own tests: W&B offline in a temporary folder, the W&B runs
+the step starts, and a few listings rows shaped like the pipeline's data."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from step_testing import RecordedRun
 
 STEP_DIR = Path(__file__).resolve().parents[1]
 # run.py and step_io.py sit beside tests/, and pytest puts only tests/ on the path.
@@ -24,6 +25,26 @@ def offline_wandb(tmp_path, monkeypatch):
         monkeypatch.setenv(variable, str(folder))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def recorded_runs(offline_wandb, monkeypatch):
+    """The W&B runs the step starts, in order, each the real offline run wrapped in a
+    RecordedRun; empty while the step has started none."""
+    # Imported here, once the step's folder is on the path (see above).
+    import step_io
+
+    runs = []
+    start_run = step_io.start_run
+
+    def recording_start_run(job_type, name, config):
+        runs.append(
+            RecordedRun(start_run(job_type, name, config), job_type, name, config)
+        )
+        return runs[-1]
+
+    monkeypatch.setattr(step_io, "start_run", recording_start_run)
+    return runs
 
 
 @pytest.fixture

@@ -6,38 +6,10 @@ import argparse
 
 import pandas as pd
 import pytest
+from step_testing import FakeOnlineRun
 
 import step_io
 from step_io import StepError
-
-
-class FakeArtifact:
-    def __init__(self, path):
-        self.path = path
-
-    def file(self):
-        return str(self.path)
-
-    def download(self):
-        return str(self.path)
-
-
-class FakeOnlineRun:
-    """No W&B server can run here, so this double stands in for an online run: it
-    answers use_artifact() with a local file, or raises as W&B does for a missing
-    artifact."""
-
-    offline = False
-
-    def __init__(self, artifacts):
-        self.artifacts = artifacts
-        self.used = []
-
-    def use_artifact(self, reference):
-        self.used.append(reference)
-        if reference not in self.artifacts:
-            raise ValueError(f"artifact {reference} not found")
-        return FakeArtifact(self.artifacts[reference])
 
 
 class OfflineRun:

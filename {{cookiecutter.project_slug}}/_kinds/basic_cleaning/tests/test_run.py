@@ -6,65 +6,9 @@ import math
 
 import pandas as pd
 import pytest
+from step_testing import assert_failed_on_one_line, step
 
 import run
-
-
-class RecordingRun:
-    """Stands in for the W&B run, to show what the step logs: offline W&B keeps that
-    only in its binary transaction log, and an online run would need a server."""
-
-    offline = True
-
-    def __init__(self):
-        self.started_with = None
-        self.logged = {}
-        self.artifacts = []
-        self.exit_code = None
-
-    def log(self, data):
-        self.logged.update(data)
-
-    def log_artifact(self, artifact):
-        self.artifacts.append(artifact)
-
-    def finish(self, exit_code=0):
-        self.exit_code = exit_code
-
-
-@pytest.fixture
-def recording(offline_wandb, monkeypatch):
-    recording = RecordingRun()
-
-    def start_run(job_type, name, config):
-        recording.started_with = {"job_type": job_type, "name": name, "config": config}
-        return recording
-
-    monkeypatch.setattr(run.step_io, "start_run", start_run)
-    return recording
-
-
-def step(*argv: str) -> int:
-    return run.step_io.main(
-        run.build_parser, run.go, [*argv, *required_user_parameters()]
-    )
-
-
-def required_user_parameters() -> list[str]:
-    """A value for each required parameter the step was generated with."""
-    argv = []
-    for action in run.build_parser()._actions:
-        if action.required and action.dest != "input_artifact":
-            argv += [action.option_strings[0], "1"]
-    return argv
-
-
-def assert_failed_on_one_line(capsys, *fragments: str) -> None:
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1, lines
-    for fragment in fragments:
-        assert fragment in lines[0]
-
 
 # --- the data logic ---
 
@@ -136,7 +80,7 @@ def test_the_step_runs_with_offline_wandb(offline_wandb, listings):
 
 
 def test_the_step_writes_the_cleaned_csv_and_logs_it(
-    offline_wandb, recording, listings
+    offline_wandb, recorded_runs, listings
 ):
     listings.to_csv("listings.csv", index=False)
     argv = ["--input_artifact", "listings.csv", "--min_price", "79"]
@@ -157,12 +101,12 @@ def test_the_step_writes_the_cleaned_csv_and_logs_it(
         "2019-06-24",
     ]
 
-    assert recording.started_with["config"]["filters"]["min_price"] == 79
-    assert recording.started_with["name"].endswith(
-        "listings.csv -> cleaned.csv, price 79-150"
-    )
-    assert recording.logged == {"rows_in": 8, "rows_out": 5, "rows_dropped": 3}
-    (artifact,) = recording.artifacts
+    (recorded,) = recorded_runs
+    assert recorded.job_type == run.JOB_TYPE
+    assert recorded.config["filters"]["min_price"] == 79
+    assert recorded.name.endswith("listings.csv -> cleaned.csv, price 79-150")
+    assert recorded.history == [{"rows_in": 8, "rows_out": 5, "rows_dropped": 3}]
+    (artifact,) = recorded.artifacts
     assert (artifact.name, artifact.type) == ("cleaned.csv", "clean_sample")
     assert artifact.description == "Cleaned"
     assert artifact.metadata["rows_in"] == 8
@@ -170,7 +114,7 @@ def test_the_step_writes_the_cleaned_csv_and_logs_it(
     assert artifact.metadata["rows_dropped"] == 3
     assert artifact.metadata["price_range"] == [79, 150]
     assert list(artifact.manifest.entries) == ["cleaned.csv"]
-    assert recording.exit_code == 0
+    assert recorded.exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -182,12 +126,12 @@ def test_the_step_writes_the_cleaned_csv_and_logs_it(
     ],
 )
 def test_a_nonsense_price_range_fails_before_any_run(
-    offline_wandb, recording, listings, capsys, prices, fragments
+    offline_wandb, recorded_runs, listings, capsys, prices, fragments
 ):
     listings.to_csv("listings.csv", index=False)
     assert step("--input_artifact", "listings.csv", *prices) == 1
     assert_failed_on_one_line(capsys, *fragments)
-    assert recording.started_with is None
+    assert recorded_runs == []
     assert not (offline_wandb / "outputs").exists()
 
 
@@ -213,21 +157,25 @@ def test_a_nonsense_price_range_fails_before_any_run(
     ],
 )
 def test_a_bad_input_fails_and_writes_nothing(
-    offline_wandb, recording, listings, capsys, change, fragments
+    offline_wandb, recorded_runs, listings, capsys, change, fragments
 ):
     change(listings).to_csv("listings.csv", index=False)
     assert step("--input_artifact", "listings.csv") == 1
     assert_failed_on_one_line(capsys, "--input_artifact 'listings.csv'", *fragments)
-    assert recording.artifacts == []
-    assert recording.exit_code == 1
+    (recorded,) = recorded_runs
+    assert recorded.artifacts == []
+    assert recorded.exit_code == 1
     assert not (offline_wandb / "outputs").exists()
 
 
-def test_a_price_range_nothing_falls_in_names_the_filter(recording, listings, capsys):
+def test_a_price_range_nothing_falls_in_names_the_filter(
+    recorded_runs, listings, capsys
+):
     listings.to_csv("listings.csv", index=False)
     argv = ["--input_artifact", "listings.csv", "--min_price", "1000"]
     assert step(*argv, "--max_price", "2000") == 1
     assert_failed_on_one_line(
         capsys, "no rows left with price in [1000, 2000] inside NYC", "--min_price"
     )
-    assert recording.exit_code == 1
+    (recorded,) = recorded_runs
+    assert recorded.exit_code == 1

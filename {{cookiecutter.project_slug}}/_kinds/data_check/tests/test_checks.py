@@ -1,4 +1,3 @@
-{%- set required = cookiecutter | step_parameters | rejectattr("builtin") | selectattr("required") | list -%}
 """The data check: its helpers alone, then the checks run as MLproject runs them
 (``pytest test_data.py --csv ... --ref ...``), offline, on local files."""
 
@@ -14,21 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from step_testing import required_user_parameters
 
 import test_data
 
 STEP_DIR = Path(test_data.__file__).resolve().parent
-{%- if required %}
-# A value for each required parameter the step was generated with.
-REQUIRED_PARAMETERS = [
-{%- for p in required %}
-    "--{{ p.name }}",
-    "{{ p.example }}",
-{%- endfor %}
-]
-{%- else %}
-REQUIRED_PARAMETERS: list[str] = []
-{%- endif %}
 ALL_CHECKS = [
     "test_column_names",
     "test_neighbourhood_names",
@@ -151,7 +140,7 @@ def check(*options: str) -> subprocess.CompletedProcess:
     offline_wandb fixture has put W&B offline in a temporary folder; W&B is not
     silenced here, so the run summary it prints can be read."""
     command = [sys.executable, "-m", "pytest", "-vv", "-p", "no:cacheprovider"]
-    command += ["test_data.py", *options, *REQUIRED_PARAMETERS]
+    command += ["test_data.py", *options, *required_user_parameters()]
     return subprocess.run(
         command,
         check=False,

@@ -5,42 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
+from step_testing import assert_failed_on_one_line, step
 
 import run
-
-
-class RecordingRun:
-    """Stands in for the W&B run, to show what the step logs: offline W&B keeps that
-    only in its binary transaction log, and an online run would need a server."""
-
-    offline = True
-
-    def __init__(self):
-        self.started_with = None
-        self.logged = {}
-        self.artifacts = []
-        self.exit_code = None
-
-    def log(self, data):
-        self.logged.update(data)
-
-    def log_artifact(self, artifact):
-        self.artifacts.append(artifact)
-
-    def finish(self, exit_code=0):
-        self.exit_code = exit_code
-
-
-@pytest.fixture
-def recording(offline_wandb, monkeypatch):
-    recording = RecordingRun()
-
-    def start_run(job_type, name, config):
-        recording.started_with = {"job_type": job_type, "name": name, "config": config}
-        return recording
-
-    monkeypatch.setattr(run.step_io, "start_run", start_run)
-    return recording
 
 
 @pytest.fixture
@@ -54,28 +21,6 @@ def boroughs():
             "price": [50 + 5 * i for i in range(40)],
         }
     )
-
-
-def step(*argv: str) -> int:
-    return run.step_io.main(
-        run.build_parser, run.go, [*argv, *required_user_parameters()]
-    )
-
-
-def required_user_parameters() -> list[str]:
-    """A value for each required parameter the step was generated with."""
-    argv = []
-    for action in run.build_parser()._actions:
-        if action.required and action.dest != "input":
-            argv += [action.option_strings[0], "1"]
-    return argv
-
-
-def assert_failed_on_one_line(capsys, *fragments: str) -> None:
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1, lines
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def output_files(folder) -> list[str]:
@@ -168,7 +113,9 @@ def test_the_step_runs_with_offline_wandb(offline_wandb, listings):
     assert list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
 
 
-def test_the_step_writes_both_parts_and_logs_them(offline_wandb, recording, listings):
+def test_the_step_writes_both_parts_and_logs_them(
+    offline_wandb, recorded_runs, listings
+):
     listings.to_csv("listings.csv", index=False)
     argv = ["--input", "listings.csv", "--test_size", "0.5", "--random_seed", "3"]
     assert step(*argv, "--stratify_by", "neighbourhood_group") == 0
@@ -186,16 +133,18 @@ def test_the_step_writes_both_parts_and_logs_them(offline_wandb, recording, list
     assert in_test["Manhattan"] in (2, 3)
     assert in_test["Brooklyn"] in (1, 2)
 
-    assert recording.started_with["config"]["split"] == {
+    (recorded,) = recorded_runs
+    assert recorded.job_type == run.JOB_TYPE
+    assert recorded.config["split"] == {
         "test_size": 0.5,
         "random_seed": 3,
         "stratify_by": "neighbourhood_group",
     }
-    assert recording.started_with["name"].endswith(
+    assert recorded.name.endswith(
         "listings.csv -> 50% test, seed 3, stratified by neighbourhood_group"
     )
-    assert recording.logged == {"rows_in": 8, "rows_trainval": 4, "rows_test": 4}
-    trainval_artifact, test_artifact = recording.artifacts
+    assert recorded.history == [{"rows_in": 8, "rows_trainval": 4, "rows_test": 4}]
+    trainval_artifact, test_artifact = recorded.artifacts
     for artifact, rows in ((trainval_artifact, 4), (test_artifact, 4)):
         assert artifact.type == "segregated_data"
         assert artifact.metadata["rows"] == rows
@@ -207,7 +156,7 @@ def test_the_step_writes_both_parts_and_logs_them(offline_wandb, recording, list
     assert trainval_artifact.description.startswith("Training and validation rows")
     assert test_artifact.name == "test_data.csv"
     assert test_artifact.description.startswith("Test rows")
-    assert recording.exit_code == 0
+    assert recorded.exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -220,12 +169,12 @@ def test_the_step_writes_both_parts_and_logs_them(offline_wandb, recording, list
     ],
 )
 def test_a_nonsense_option_fails_before_any_run(
-    offline_wandb, recording, listings, capsys, options, fragments
+    offline_wandb, recorded_runs, listings, capsys, options, fragments
 ):
     listings.to_csv("listings.csv", index=False)
     assert step("--input", "listings.csv", *options) == 1
     assert_failed_on_one_line(capsys, *fragments)
-    assert recording.started_with is None
+    assert recorded_runs == []
     assert output_files(offline_wandb) == []
 
 
@@ -260,11 +209,12 @@ def test_a_nonsense_option_fails_before_any_run(
     ],
 )
 def test_a_split_that_cannot_be_made_fails_and_writes_nothing(
-    offline_wandb, recording, listings, capsys, rows, options, fragments
+    offline_wandb, recorded_runs, listings, capsys, rows, options, fragments
 ):
     listings.head(rows).to_csv("listings.csv", index=False)
     assert step("--input", "listings.csv", *options) == 1
     assert_failed_on_one_line(capsys, *fragments)
-    assert recording.artifacts == []
-    assert recording.exit_code == 1
+    (recorded,) = recorded_runs
+    assert recorded.artifacts == []
+    assert recorded.exit_code == 1
     assert output_files(offline_wandb) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from step_testing import assert_failed_on_one_line, step
 
 import run
 
@@ -14,9 +15,7 @@ def test_transform_passes_the_rows_through(listings):
 
 def test_the_step_writes_and_logs_its_output(offline_wandb, listings):
     listings.to_csv("listings.csv", index=False)
-    argv = ["--input_artifact", "listings.csv", "--output_artifact", "out.csv"]
-    argv += run_required_parameters()
-    assert run.step_io.main(run.build_parser, run.go, argv) == 0
+    assert step("--input_artifact", "listings.csv", "--output_artifact", "out.csv") == 0
     written = pd.read_csv(offline_wandb / "outputs" / "out.csv")
     pd.testing.assert_frame_equal(written, listings)
     assert list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
@@ -24,17 +23,8 @@ def test_the_step_writes_and_logs_its_output(offline_wandb, listings):
 
 def test_an_empty_input_fails_and_writes_nothing(offline_wandb, capsys):
     (offline_wandb / "empty.csv").write_text("")
-    argv = ["--input_artifact", "empty.csv", *run_required_parameters()]
-    assert run.step_io.main(run.build_parser, run.go, argv) == 1
-    assert "the file is empty" in capsys.readouterr().err
+    assert step("--input_artifact", "empty.csv") == 1
+    assert_failed_on_one_line(
+        capsys, "--input_artifact 'empty.csv'", "the file is empty"
+    )
     assert not (offline_wandb / "outputs").exists()
-
-
-def run_required_parameters() -> list[str]:
-    """A value for each required parameter the step was generated with."""
-    parser = run.build_parser()
-    argv = []
-    for action in parser._actions:
-        if action.required and action.dest != "input_artifact":
-            argv += [action.option_strings[0], "1"]
-    return argv

@@ -7,67 +7,11 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, r2_score
+from step_testing import FakeOnlineRun, assert_failed_on_one_line, step
 
 import run
 
 COLUMNS = ["minimum_nights", "number_of_reviews"]
-
-
-class RecordingRun:
-    """The step's real offline W&B run, with a copy of its summary kept for the test:
-    offline, W&B keeps the summary only in its binary log, which wandb 0.31 has no
-    reader for. Every other call goes to the real run."""
-
-    def __init__(self, real_run, name, config):
-        self._real_run = real_run
-        self.name, self.config = name, config
-        self.summary = {}
-
-    def __getattr__(self, name):
-        return getattr(self._real_run, name)
-
-
-class FakeArtifact:
-    def __init__(self, path):
-        self.path = path
-
-    def download(self):
-        return str(self.path)
-
-    def file(self):
-        return str(self.path)
-
-
-class FakeOnlineRun:
-    """No W&B server can run here, so this double stands in for an online run: it
-    answers use_artifact() with a local folder or file, as download() and file()
-    would, and keeps the summary."""
-
-    offline = False
-
-    def __init__(self, artifacts):
-        self.artifacts = artifacts
-        self.used, self.summary = [], {}
-
-    def use_artifact(self, reference):
-        self.used.append(reference)
-        return FakeArtifact(self.artifacts[reference])
-
-    def finish(self, exit_code=0):
-        self.exit_code = exit_code
-
-
-@pytest.fixture
-def recorded_runs(monkeypatch):
-    runs = []
-    start_run = run.step_io.start_run
-
-    def recording_start_run(job_type, name, config):
-        runs.append(RecordingRun(start_run(job_type, name, config), name, config))
-        return runs[-1]
-
-    monkeypatch.setattr(run.step_io, "start_run", recording_start_run)
-    return runs
 
 
 @pytest.fixture
@@ -120,9 +64,10 @@ def test_the_step_logs_the_test_scores(
 ):
     listings.to_csv("test.csv", index=False)
     argv = ["--mlflow_model", str(exported_model), "--test_dataset", "test.csv"]
-    argv += run_required_parameters()
-    assert run.step_io.main(run.build_parser, run.go, argv) == 0
+    assert step(*argv) == 0
     (logged,) = recorded_runs
+    assert logged.job_type == run.JOB_TYPE
+    assert logged.exit_code == 0
     assert logged.name == f"{run.JOB_TYPE}: price_model on test.csv"
     assert logged.config["inputs"] == {
         "mlflow_model": str(exported_model),
@@ -143,8 +88,7 @@ def test_online_the_model_and_the_test_set_are_fetched_from_wandb(
     )
     monkeypatch.setattr(run.step_io, "start_run", lambda *args: online_run)
     argv = ["--mlflow_model", "random_forest_export:prod"]
-    argv += ["--test_dataset", "test_data.csv:latest", *run_required_parameters()]
-    assert run.step_io.main(run.build_parser, run.go, argv) == 0
+    assert step(*argv, "--test_dataset", "test_data.csv:latest") == 0
     assert online_run.used == ["random_forest_export:prod", "test_data.csv:latest"]
     assert online_run.summary == {**run.score(price_model, listings), "test_rows": 8}
     assert online_run.exit_code == 0
@@ -162,9 +106,8 @@ def test_under_mlflow_run_the_scores_go_to_the_mlflow_run_too(
     monkeypatch.setenv("MLFLOW_RUN_ID", mlflow_run_id)
     listings.to_csv("test.csv", index=False)
     argv = ["--mlflow_model", str(exported_model), "--test_dataset", "test.csv"]
-    argv += run_required_parameters()
     try:
-        assert run.step_io.main(run.build_parser, run.go, argv) == 0
+        assert step(*argv) == 0
     finally:
         mlflow.end_run()
     metrics = client.get_run(mlflow_run_id).data.metrics
@@ -185,12 +128,8 @@ def test_a_bad_model_fails_on_one_line(offline_wandb, listings, capsys, model, p
     (offline_wandb / "empty_folder").mkdir()
     (offline_wandb / "broken_model").mkdir()
     (offline_wandb / "broken_model" / "MLmodel").write_text("flavors: {}\n")
-    argv = ["--mlflow_model", model, "--test_dataset", "test.csv"]
-    argv += run_required_parameters()
-    assert run.step_io.main(run.build_parser, run.go, argv) == 1
-    error = capsys.readouterr().err
-    assert problem in error
-    assert error.count("\n") == 1
+    assert step("--mlflow_model", model, "--test_dataset", "test.csv") == 1
+    assert_failed_on_one_line(capsys, problem)
 
 
 @pytest.mark.parametrize(
@@ -211,18 +150,5 @@ def test_a_bad_test_dataset_fails_on_one_line(
 ):
     change(listings).to_csv("test.csv", index=False)
     argv = ["--mlflow_model", str(exported_model), "--test_dataset", "test.csv"]
-    argv += run_required_parameters()
-    assert run.step_io.main(run.build_parser, run.go, argv) == 1
-    error = capsys.readouterr().err
-    assert "--test_dataset 'test.csv': " + problem in error
-    assert error.count("\n") == 1
-
-
-def run_required_parameters() -> list[str]:
-    """A value for each required parameter the step was generated with."""
-    parser = run.build_parser()
-    argv = []
-    for action in parser._actions:
-        if action.required and action.dest not in ("mlflow_model", "test_dataset"):
-            argv += [action.option_strings[0], "1"]
-    return argv
+    assert step(*argv) == 1
+    assert_failed_on_one_line(capsys, "--test_dataset 'test.csv': " + problem)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyRegressor
+from step_testing import assert_failed_on_one_line, step
 
 import run
 from run import StepError
@@ -20,41 +21,6 @@ from run import StepError
 # Small enough that a forest trains in a blink.
 TINY_FOREST = {"n_estimators": 5, "max_depth": 3, "random_state": 0}
 REFUSED = "RandomForestRegressor refuses it: .*"
-
-
-class RecordingRun:
-    """The step's real offline W&B run, with a copy of what the step logged kept for
-    the test: offline, W&B keeps history and summary only in its binary log, which
-    wandb 0.31 has no reader for. Every other call goes to the real run."""
-
-    def __init__(self, real_run, name, config):
-        self._real_run = real_run
-        self.name, self.config = name, config
-        self.history, self.summary, self.artifacts = [], {}, []
-
-    def log(self, data):
-        self.history.append(data)
-        self._real_run.log(data)
-
-    def log_artifact(self, artifact):
-        self.artifacts.append(artifact)
-        self._real_run.log_artifact(artifact)
-
-    def __getattr__(self, name):
-        return getattr(self._real_run, name)
-
-
-@pytest.fixture
-def recorded_runs(monkeypatch):
-    runs = []
-    start_run = run.step_io.start_run
-
-    def recording_start_run(job_type, name, config):
-        runs.append(RecordingRun(start_run(job_type, name, config), name, config))
-        return runs[-1]
-
-    monkeypatch.setattr(run.step_io, "start_run", recording_start_run)
-    return runs
 
 
 @pytest.fixture
@@ -245,10 +211,11 @@ def test_the_step_trains_logs_and_exports_the_model(
     many_listings.to_csv("trainval.csv", index=False)
     argv = ["--trainval_artifact", "trainval.csv", "--rf_config", str(tiny_rf_config)]
     argv += ["--log_every", "2", "--max_tfidf_features", "3", "--stratify_by"]
-    argv += ["room_type", *run_required_parameters()]
-    assert run.step_io.main(run.build_parser, run.go, argv) == 0
+    assert step(*argv, "room_type") == 0
 
     (logged,) = recorded_runs
+    assert logged.job_type == run.JOB_TYPE
+    assert logged.exit_code == 0
     assert logged.name == f"{run.JOB_TYPE}: trainval.csv -> random_forest_export"
     assert logged.config["model"] == {**TINY_FOREST, "max_tfidf_features": 3}
     assert logged.config["training"] == {
@@ -296,11 +263,8 @@ def test_a_bad_parameter_fails_before_any_wandb_run(
 ):
     many_listings.to_csv("trainval.csv", index=False)
     argv = ["--trainval_artifact", "trainval.csv", "--rf_config", str(tiny_rf_config)]
-    argv += [*options, *run_required_parameters()]
-    assert run.step_io.main(run.build_parser, run.go, argv) == 1
-    error = capsys.readouterr().err
-    assert problem in error
-    assert error.count("\n") == 1
+    assert step(*argv, *options) == 1
+    assert_failed_on_one_line(capsys, problem)
     assert not list(offline_wandb.glob("wandb_dir/wandb/*run-*"))
     assert not (offline_wandb / "outputs").exists()
 
@@ -324,22 +288,9 @@ def test_bad_data_fails_on_one_line_and_exports_nothing(
 ):
     change(many_listings).to_csv("trainval.csv", index=False)
     argv = ["--trainval_artifact", "trainval.csv", "--rf_config", str(tiny_rf_config)]
-    argv += run_required_parameters()
-    assert run.step_io.main(run.build_parser, run.go, argv) == 1
-    error = capsys.readouterr().err
-    assert problem in error
-    assert error.count("\n") == 1
+    assert step(*argv) == 1
+    assert_failed_on_one_line(capsys, problem)
     assert not (offline_wandb / "outputs").exists()
-
-
-def run_required_parameters() -> list[str]:
-    """A value for each required parameter the step was generated with."""
-    parser = run.build_parser()
-    argv = []
-    for action in parser._actions:
-        if action.required and action.dest != "trainval_artifact":
-            argv += [action.option_strings[0], "1"]
-    return argv
 
 
 def predicted_elsewhere(model_dir, csv):

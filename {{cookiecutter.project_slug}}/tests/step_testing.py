@@ -1,0 +1,126 @@
+{%- set required = cookiecutter | step_parameters | rejectattr("builtin") | selectattr("required") | list -%}
+"""What the step's own tests share: the step run as its command line runs it, the
+one-line failure it must end with, and stand-ins for what W&B cannot do here.
+
+The ``recorded_runs`` fixture of conftest.py wraps each W&B run the step starts in a
+RecordedRun.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def required_user_parameters() -> list[str]:
+    """A value for each required parameter the step was generated with, as options."""
+{%- if required %}
+    return [
+{%- for p in required %}
+        "--{{ p.name }}",
+        "{{ p.example }}",
+{%- endfor %}
+    ]
+{%- else %}
+    return []
+{%- endif %}
+
+
+def step(*argv: str) -> int:
+    """The exit code of ``run.py ARGV`` run in this process, each required parameter
+    the step was generated with given a value."""
+    # Imported on use: the data check has no run.py, and shares this module too.
+    import run
+
+    argv = [*argv, *required_user_parameters()]
+    return run.step_io.main(run.build_parser, run.go, argv)
+
+
+def assert_failed_on_one_line(capsys, *fragments: str) -> None:
+    """The step said why it failed on one line of stderr, and nothing else."""
+    error = capsys.readouterr().err
+    assert error.endswith("\n"), error
+    assert len(error.splitlines()) == 1, error
+    for fragment in fragments:
+        assert fragment in error
+
+
+class RecordedSummary(dict):
+    """What the step put in the run's summary, each value passed on to the real one."""
+
+    def __init__(self, real_summary):
+        super().__init__()
+        self._real_summary = real_summary
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self._real_summary[key] = value
+
+    def update(self, values=(), /, **more):
+        values = dict(values, **more)
+        super().update(values)
+        self._real_summary.update(values)
+
+
+class RecordedRun:
+    """The step's real offline W&B run, with a copy of what the step logged kept for
+    the test: offline, W&B keeps history and summary only in its binary log, which
+    wandb 0.31 has no reader for. Every call still goes to the real run."""
+
+    def __init__(self, real_run, job_type: str, name: str, config: dict):
+        self._real_run = real_run
+        self.job_type, self.name, self.config = job_type, name, config
+        self.history, self.artifacts = [], []
+        self.summary = RecordedSummary(real_run.summary)
+        self.exit_code = None
+
+    def log(self, data):
+        self.history.append(data)
+        self._real_run.log(data)
+
+    def log_artifact(self, artifact):
+        self.artifacts.append(artifact)
+        self._real_run.log_artifact(artifact)
+
+    def finish(self, exit_code=None):
+        # W&B counts a run finished without an exit code as a success.
+        self.exit_code = 0 if exit_code is None else exit_code
+        self._real_run.finish(exit_code)
+
+    def __getattr__(self, name):
+        return getattr(self._real_run, name)
+
+
+class FakeArtifact:
+    """A W&B artifact already downloaded to ``path``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def file(self) -> str:
+        return str(self.path)
+
+    def download(self) -> str:
+        return str(self.path)
+
+
+class FakeOnlineRun:
+    """No W&B server can run here, so this double stands in for an online run: it
+    answers use_artifact() with a local file or folder, as the artifact's file() and
+    download() would, or raises as W&B does for a missing artifact; it keeps the
+    summary and the exit code the step finished with."""
+
+    offline = False
+
+    def __init__(self, artifacts: dict[str, Path]):
+        self.artifacts = artifacts
+        self.used, self.summary = [], {}
+        self.exit_code = None
+
+    def use_artifact(self, reference: str) -> FakeArtifact:
+        self.used.append(reference)
+        if reference not in self.artifacts:
+            raise ValueError(f"artifact {reference} not found")
+        return FakeArtifact(self.artifacts[reference])
+
+    def finish(self, exit_code=0):
+        self.exit_code = exit_code
