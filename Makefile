@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/demo
 SAMPLE := $(CURDIR)/data/sample_listings.csv
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test test-thorough lint clean
 
 # The virtual environment, rebuilt whenever the pins change.
 $(INSTALLED): requirements.txt constraints.txt
@@ -46,6 +46,10 @@ lint: $(INSTALLED)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The property test with 500 fresh examples instead of the bounded, repeatable 25.
+test-thorough: $(INSTALLED)
+	$(BIN)/python -m pytest tests/test_hostile_answers.py --hypothesis-profile=thorough
 
 clean:
 	rm -rf $(VENV) $(DEMO) data .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ same text.
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import math
 import re
@@ -33,7 +34,8 @@ FALSE_WORDS = ("false", "no", "0")
 MLFLOW_TYPES = {"str": "string", "int": "float", "float": "float", "bool": "string"}
 TYPE_LABELS = {"str": "text", "int": "integer", "float": "number", "bool": "true/false"}
 
-SLUG_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
+# A folder name, an MLflow project name and a conda environment name at once.
+SLUG_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # argparse owns --help (and -h); a parameter by that name could never be passed.
 RESERVED_NAMES = frozenset({"help"})
@@ -476,6 +478,16 @@ def step_parameters(context: dict) -> list[Parameter]:
     )
 
 
+def folder_name(slug: str) -> str:
+    """The generated folder's name: the slug, or, for a slug the pre-generation hook
+    is about to refuse, a safe stand-in that cookiecutter creates and the hook's
+    failure removes. A slug such as ``a/b`` or ``..`` must never become a path."""
+    if SLUG_PATTERN.fullmatch(slug) and not keyword.iskeyword(slug):
+        return slug
+    digest = hashlib.sha256(slug.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"refused_slug_{digest}"
+
+
 def pin(package: str) -> str:
     """``package==version`` as pinned in the template's own requirements.txt."""
     for line in REQUIREMENTS_FILE.read_text(encoding="utf-8").splitlines():
@@ -500,8 +512,9 @@ def validation_errors(context: dict) -> list[str]:
         if suggestion[0].isdigit() or keyword.iskeyword(suggestion):
             suggestion = f"step_{suggestion}"
         errors.append(
-            f"project_slug: {slug!r} is not a lower-case Python identifier; "
-            f"use lower-case letters, digits and _, e.g. {suggestion}"
+            f"project_slug: {slug!r} is not a lower-case Python identifier of at "
+            f"most 100 characters; use lower-case letters, digits and _, e.g. "
+            f"{suggestion[:100]}"
         )
     job_type = str(context.get("job_type", ""))
     if not job_type.strip():
@@ -619,6 +632,7 @@ class StepExtension(Extension):
         environment.filters.update(
             step_parameters=step_parameters,
             step_kind=step_kind,
+            folder_name=folder_name,
             pin=pin,
             yaml_str=yaml_str,
             py_str=py_str,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
@@ -16,6 +18,14 @@ sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from make_sample_data import write_listings  # noqa: E402
 
 SAMPLE_ROWS = 500
+
+# The property tests stay bounded and repeatable in `make test`; `make test-thorough`
+# (--hypothesis-profile=thorough) draws many more, with fresh randomness each time.
+settings.register_profile(
+    "bounded", max_examples=25, deadline=timedelta(seconds=60), derandomize=True
+)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile("bounded")
 
 # One answer of each parameter type, with and without a default.
 ALL_TYPES_PARAMETERS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -126,6 +127,7 @@ def test_every_problem_is_reported_at_once():
         ("2nd_step", "step_2nd_step"),
         ("import", "step_import"),
         ("", "my_step"),
+        ("x" * 101, "x" * 100),
     ],
 )
 def test_a_bad_slug_is_refused_with_a_suggestion(slug, suggestion):
@@ -220,3 +222,10 @@ def test_a_data_check_parameter_cannot_shadow_a_pytest_option():
         error == "parameters: parameter name 'verbose' is taken by --verbose; rename it"
     )
     assert ext.validation_errors(answers(parameters="verbose:bool=false")) == []
+
+
+@pytest.mark.parametrize("slug", ["a/b", "../x", "..", "", "class", "x" * 101])
+def test_a_refused_slug_never_becomes_a_path(slug):
+    folder = ext.folder_name(slug)
+    assert re.fullmatch(r"refused_slug_[0-9a-f]{12}", folder)
+    assert ext.folder_name("basic_cleaning") == "basic_cleaning"

@@ -6,39 +6,16 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from importlib.metadata import version
-from pathlib import Path
 
+import component_checks as check
 import pytest
 import yaml
+from component_checks import ENTRY_FILE, KIND_FILES
 from conftest import ALL_TYPES_PARAMETERS
 from cookiecutter.exceptions import FailedHookException
-from mlflow.projects._project_spec import load_project
 
 import local_extensions as ext
-
-SHARED_FILES = {
-    ".gitignore",
-    "MLproject",
-    "README.md",
-    "conda.yml",
-    "step_io.py",
-    "tests/conftest.py",
-    "tests/step_testing.py",
-    "tests/test_step_io.py",
-}
-KIND_FILES = {
-    "generic": {"run.py", "tests/test_run.py"},
-    "basic_cleaning": {"run.py", "tests/test_run.py"},
-    "data_check": {"conftest.py", "test_data.py", "tests/test_checks.py"},
-    "data_split": {"run.py", "tests/test_run.py"},
-    "train_random_forest": {"run.py", "rf_config.json", "tests/test_run.py"},
-    "test_regression_model": {"run.py", "tests/test_run.py"},
-}
-# The file that holds the step's identity and argument parser.
-ENTRY_FILE = {kind: "run.py" for kind in KIND_FILES} | {"data_check": "conftest.py"}
 
 HOSTILE_TEXT = (
     'He said "stop" & it\'s 100% done: #not-a-comment {braces} $(touch pwned); '
@@ -78,55 +55,21 @@ def rendered(request, cookies_session):
 
 
 def test_the_file_set_is_exact(rendered):
-    project, _ = rendered
-    files = {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
-    assert files == SHARED_FILES | KIND_FILES[rendered[1]["step_kind"]]
-    assert project.name == rendered[1]["project_slug"]
+    project, context = rendered
+    check.assert_exact_file_set(project, context)
+    assert project.name == context["project_slug"]
 
 
 def test_no_jinja_or_placeholder_is_left(rendered):
-    project, _ = rendered
-    for path in project.rglob("*"):
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            for marker in ("{{", "{%", "{#", "INSERT", "TODO", "FIXME"):
-                assert marker not in text, f"{marker!r} left in {path.name}"
+    check.assert_no_jinja_left(rendered[0])
 
 
 def test_mlproject_declares_every_parameter(rendered):
-    project, context = rendered
-    spec = yaml.safe_load((project / "MLproject").read_text(encoding="utf-8"))
-    expected = ext.step_parameters(context)
-    assert spec["name"] == context["project_slug"]
-    assert spec["conda_env"] == "conda.yml"
-    declared = spec["entry_points"]["main"]["parameters"]
-    assert list(declared) == [p.name for p in expected]
-    for param in expected:
-        entry = declared[param.name]
-        assert entry["type"] in {"string", "float", "path", "uri"}
-        assert entry["type"] == param.mlflow_type
-        assert entry["description"] == param.description
-        if param.required:
-            assert "default" not in entry
-        else:
-            assert str(entry["default"]) == param.default
-    # Free text comes back as the very text that was typed.
-    if "output_description" in declared:
-        description = declared["output_description"]["default"]
-        assert description == context["short_description"]
+    check.assert_mlproject_declares_every_parameter(*rendered)
 
 
 def test_mlflow_accepts_the_project_and_builds_the_command(rendered, tmp_path):
-    project, context = rendered
-    loaded = load_project(str(project))
-    entry_point = loaded.get_entry_point("main")
-    params = ext.step_parameters(context)
-    assert sorted(entry_point.parameters) == sorted(p.name for p in params)
-    values = {p.name: p.example for p in params if p.required}
-    command = entry_point.compute_command(values, str(tmp_path))
-    assert command.startswith(ext.step_kind(context).command + " --")
-    for param in params:
-        assert f"--{param.name}=" in command
+    check.assert_mlflow_accepts_the_project(*rendered, tmp_path)
 
 
 def test_conda_env_pins_what_the_suite_runs_with(rendered):
@@ -142,57 +85,26 @@ def test_conda_env_pins_what_the_suite_runs_with(rendered):
     ]
 
 
-def test_ruff_passes(rendered):
-    project, _ = rendered
-    ruff = Path(sys.executable).parent / "ruff"
-    for args in (["check"], ["format", "--check"]):
-        result = subprocess.run(
-            [str(ruff), *args, "--isolated", "--no-cache", "."],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+def test_python_compiles_and_ruff_passes(rendered):
+    check.assert_python_compiles(rendered[0])
+    check.assert_ruff_clean(rendered[0])
 
 
 def test_run_py_holds_the_answers_as_data(rendered):
     project, context = rendered
-    source = (project / ENTRY_FILE[context["step_kind"]]).read_text(encoding="utf-8")
-    tree = ast.parse(source)
-    assignment = next(
-        node
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.targets[0], ast.Tuple)
-        and node.targets[0].elts[0].id == "STEP_NAME"
-    )
-    assert ast.literal_eval(assignment.value) == (
-        context["project_name"],
-        context["job_type"],
-        context["short_description"],
-    )
+    check.assert_answers_are_data(project, context)
     # Answers appear only inside string constants: no call, name or import they added.
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    source = (project / ENTRY_FILE[context["step_kind"]]).read_text(encoding="utf-8")
+    names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
     assert not names & {"touch", "rm", "id", "pwned", "alert", "x"}
 
 
 def test_help_lists_every_parameter(rendered):
     project, context = rendered
-    if context["step_kind"] == "data_check":  # its options are pytest's
-        command = [sys.executable, "-m", "pytest", "--help", "test_data.py"]
-    else:
-        command = [sys.executable, "run.py", "--help"]
-    result = subprocess.run(
-        command,
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    if context["step_kind"] != "data_check":
-        assert context["short_description"].split()[0] in result.stdout
-    for param in ext.step_parameters(context):
-        assert f"--{param.name}" in result.stdout
+    check.assert_help_lists_every_parameter(project, context)
+    if context["step_kind"] != "data_check":  # pytest's help is pytest's own
+        first_word = context["short_description"].split()[0]
+        assert first_word in check.help_text(project, context)
 
 
 def test_readme_documents_every_parameter_and_how_to_run(rendered):

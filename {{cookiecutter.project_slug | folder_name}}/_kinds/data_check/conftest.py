@@ -28,13 +28,13 @@ if TYPE_CHECKING:
 THRESHOLDS = ("kl_threshold", "min_price", "max_price", "min_rows", "max_rows")
 # The parameters given to this step when it was generated.
 {%- if own %}
-OWN_PARAMETERS = (
+OWN_PARAMETERS = [
 {%- for p in own %}
     "{{ p.name }}",
 {%- endfor %}
-)
+]
 {%- else %}
-OWN_PARAMETERS: tuple[str, ...] = ()
+OWN_PARAMETERS: list[str] = []
 {%- endif %}
 # What the checks need of --csv; test_data.py checks the exact columns itself.
 CHECKED_COLUMNS = {

@@ -1,0 +1,152 @@
+"""Checks of one rendered step, shared by the render tests and the property test.
+
+Each takes the rendered folder and the context cookiecutter rendered it with (the
+answers as the template saw them) and fails with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from mlflow.projects._project_spec import load_project
+
+import local_extensions as ext
+
+SHARED_FILES = {
+    ".gitignore",
+    "MLproject",
+    "README.md",
+    "conda.yml",
+    "step_io.py",
+    "tests/conftest.py",
+    "tests/step_testing.py",
+    "tests/test_step_io.py",
+}
+KIND_FILES = {
+    "generic": {"run.py", "tests/test_run.py"},
+    "basic_cleaning": {"run.py", "tests/test_run.py"},
+    "data_check": {"conftest.py", "test_data.py", "tests/test_checks.py"},
+    "data_split": {"run.py", "tests/test_run.py"},
+    "train_random_forest": {"run.py", "rf_config.json", "tests/test_run.py"},
+    "test_regression_model": {"run.py", "tests/test_run.py"},
+}
+# The file that holds the step's identity and argument parser.
+ENTRY_FILE = {kind: "run.py" for kind in KIND_FILES} | {"data_check": "conftest.py"}
+RUFF = Path(sys.executable).parent / "ruff"
+
+
+def files_of(project: Path) -> set[str]:
+    return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
+
+
+def assert_exact_file_set(project: Path, context: dict) -> None:
+    assert files_of(project) == SHARED_FILES | KIND_FILES[context["step_kind"]]
+
+
+def assert_no_jinja_left(project: Path) -> None:
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            for marker in ("{{", "{%", "{#", "INSERT", "TODO", "FIXME"):
+                assert marker not in text, f"{marker!r} left in {path.name}"
+
+
+def assert_mlproject_declares_every_parameter(project: Path, context: dict) -> None:
+    spec = yaml.safe_load((project / "MLproject").read_text(encoding="utf-8"))
+    expected = ext.step_parameters(context)
+    assert spec["name"] == context["project_slug"]
+    assert spec["conda_env"] == "conda.yml"
+    declared = spec["entry_points"]["main"]["parameters"]
+    assert list(declared) == [p.name for p in expected]
+    for param in expected:
+        entry = declared[param.name]
+        assert entry["type"] in {"string", "float", "path", "uri"}
+        assert entry["type"] == param.mlflow_type
+        assert entry["description"] == param.description
+        if param.required:
+            assert "default" not in entry
+        else:
+            assert str(entry["default"]) == param.default
+    # Free text comes back as the very text that was typed.
+    if "output_description" in declared:
+        description = declared["output_description"]["default"]
+        assert description == context["short_description"]
+
+
+def assert_mlflow_accepts_the_project(project: Path, context: dict, tmp: Path) -> str:
+    """MLflow's own loader reads the MLproject and builds the command; returns it."""
+    entry_point = load_project(str(project)).get_entry_point("main")
+    params = ext.step_parameters(context)
+    assert sorted(entry_point.parameters) == sorted(p.name for p in params)
+    values = {p.name: p.example for p in params if p.required}
+    command = entry_point.compute_command(values, str(tmp))
+    assert command.startswith(ext.step_kind(context).command + " --")
+    for param in params:
+        assert f"--{param.name}=" in command
+    return command
+
+
+def assert_python_compiles(project: Path) -> None:
+    for path in project.rglob("*.py"):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def assert_ruff_clean(project: Path) -> None:
+    for args in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [str(RUFF), *args, "--isolated", "--no-cache", "."],
+            cwd=project,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def assert_answers_are_data(project: Path, context: dict) -> None:
+    """The answers reach the code only as string constants, and read back intact."""
+    source = (project / ENTRY_FILE[context["step_kind"]]).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    assignment = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Tuple)
+        and node.targets[0].elts[0].id == "STEP_NAME"
+    )
+    assert ast.literal_eval(assignment.value) == (
+        context["project_name"],
+        context["job_type"],
+        context["short_description"],
+    )
+
+
+def help_text(project: Path, context: dict) -> str:
+    if context["step_kind"] == "data_check":  # its options are pytest's
+        command = [sys.executable, "-m", "pytest", "--help", "test_data.py"]
+    else:
+        command = [sys.executable, "run.py", "--help"]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def assert_help_lists_every_parameter(project: Path, context: dict) -> None:
+    text = help_text(project, context)
+    for param in ext.step_parameters(context):
+        assert f"--{param.name}" in text
+
+
+def assert_valid_component(project: Path, context: dict, tmp: Path) -> None:
+    """What any accepted answers must give (answers may hold Jinja delimiters as
+    text, so the check for leftover Jinja is the render tests' own)."""
+    assert_exact_file_set(project, context)
+    assert_mlproject_declares_every_parameter(project, context)
+    assert_mlflow_accepts_the_project(project, context, tmp)
+    assert_python_compiles(project)
+    assert_answers_are_data(project, context)
+    assert_ruff_clean(project)
+    assert_help_lists_every_parameter(project, context)
