@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/demo
 SAMPLE := $(CURDIR)/data/sample_listings.csv
 
-.PHONY: venv demo test test-thorough lint clean
+.PHONY: venv demo test test-thorough bench lint clean
 
 # The virtual environment, rebuilt whenever the pins change.
 $(INSTALLED): requirements.txt constraints.txt
@@ -39,6 +39,10 @@ demo: $(INSTALLED) $(SAMPLE)
 	PATH="$(BIN):$$PATH" WANDB_MODE=offline \
 	  MLFLOW_TRACKING_URI="sqlite:///$(DEMO)/mlflow.db" \
 	  $(BIN)/python examples/main.py main.steps_dir=$(DEMO)/steps main.raw_data=$(SAMPLE)
+
+# What a generated step costs against plain code; writes docs/benchmarks.md.
+bench: $(INSTALLED)
+	PATH="$(BIN):$$PATH" $(BIN)/python bench/bench.py --envs --out docs/benchmarks.md
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
