@@ -24,6 +24,9 @@ from pathlib import Path
 from jinja2.ext import Extension
 
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+# How MLflow builds the step's environment: the MLproject field each one writes and the
+# files it needs live under _environments/<name>/ (the post-generation hook keeps one).
+ENVIRONMENTS = ("conda", "python_env", "docker")
 TYPES = ("str", "int", "float", "bool")
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
@@ -284,7 +287,7 @@ class StepKind:
 
     summary: str  # Markdown, for the READMEs
     command: str  # the MLproject command, before the parameters
-    packages: tuple[str, ...]  # what conda.yml pins, from requirements.txt
+    packages: tuple[str, ...]  # what every environment pins, from requirements.txt
     builtins: Callable[[dict], list[Parameter]]
     files: tuple[tuple[str, str], ...] = (
         ("run.py", "argument parsing, the data logic and `go()`, the W&B wiring"),
@@ -488,6 +491,26 @@ def folder_name(slug: str) -> str:
     return f"refused_slug_{digest}"
 
 
+# MLflow names the Kubernetes job `<project name>-<timestamp>` and its container
+# `<project name>`; Kubernetes takes only RFC 1123 labels (lower-case letters, digits
+# and `-`) of at most 63 characters for both.
+KUBERNETES_NAME_LENGTH = 63 - len("-2025-12-31-23-59-59-999999")
+
+
+def kubernetes_name(slug: str) -> str:
+    """The slug as a Kubernetes job and container name, also a valid Docker image
+    name: ``_`` becomes ``-``, cut to the length MLflow's job names leave."""
+    name = re.sub(r"_+", "-", slug)[:KUBERNETES_NAME_LENGTH].strip("-")
+    return name or "step"
+
+
+def mlproject_name(context: dict) -> str:
+    """The MLproject's ``name``: the slug, except that a docker step runs on
+    Kubernetes, where MLflow names the job and container after the project."""
+    slug = str(context.get("project_slug", ""))
+    return kubernetes_name(slug) if context.get("environment") == "docker" else slug
+
+
 def pin(package: str) -> str:
     """``package==version`` as pinned in the template's own requirements.txt."""
     for line in REQUIREMENTS_FILE.read_text(encoding="utf-8").splitlines():
@@ -534,6 +557,12 @@ def validation_errors(context: dict) -> list[str]:
         errors.append(
             f"python_version: {version!r} is not supported (pandas needs 3.11 or "
             "newer); choose one of " + ", ".join(PYTHON_VERSIONS)
+        )
+    environment = context.get("environment")
+    if environment not in ENVIRONMENTS:
+        errors.append(
+            f"environment: unknown environment {environment!r}; choose one of "
+            + ", ".join(ENVIRONMENTS)
         )
     try:
         parse_parameters(
@@ -633,6 +662,8 @@ class StepExtension(Extension):
             step_parameters=step_parameters,
             step_kind=step_kind,
             folder_name=folder_name,
+            kubernetes_name=kubernetes_name,
+            mlproject_name=mlproject_name,
             pin=pin,
             yaml_str=yaml_str,
             py_str=py_str,

@@ -1,8 +1,9 @@
-"""Keep only the files the chosen step kind needs.
+"""Keep only the files the chosen step kind and environment need.
 
-Each kind's own files live under ``_kinds/<kind>/`` in the template, so each reads like
-the component it becomes; this hook moves the chosen kind's files into place and
-removes the rest, as cookiecutter-data-science removes what a choice does not need.
+Each kind's own files live under ``_kinds/<kind>/`` in the template, and each
+environment's under ``_environments/<environment>/``, so each reads like the component
+it becomes; this hook moves the chosen ones into place and removes the rest, as
+cookiecutter-data-science removes what a choice does not need.
 """
 
 import json
@@ -12,21 +13,24 @@ from pathlib import Path
 
 CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
 KINDS_DIR = "_kinds"
+ENVIRONMENTS_DIR = "_environments"
 
 
-def promote_kind_files(project_dir: Path, kind: str) -> None:
-    """Move ``_kinds/<kind>/*`` to the project root, then drop ``_kinds/``."""
-    kinds_dir = project_dir / KINDS_DIR
-    for source in sorted((kinds_dir / kind).rglob("*")):
+def promote_chosen_files(project_dir: Path, choices_dir: str, choice: str) -> None:
+    """Move ``<choices_dir>/<choice>/*`` to the project root, then drop
+    ``<choices_dir>/`` with every other choice in it."""
+    chosen = project_dir / choices_dir / choice
+    for source in sorted(chosen.rglob("*")):
         if source.is_file():
-            target = project_dir / source.relative_to(kinds_dir / kind)
+            target = project_dir / source.relative_to(chosen)
             target.parent.mkdir(parents=True, exist_ok=True)
             source.replace(target)
-    shutil.rmtree(kinds_dir)
+    shutil.rmtree(project_dir / choices_dir)
 
 
 def main(context: dict, project_dir: Path) -> int:
-    promote_kind_files(project_dir, context["step_kind"])
+    promote_chosen_files(project_dir, KINDS_DIR, context["step_kind"])
+    promote_chosen_files(project_dir, ENVIRONMENTS_DIR, context["environment"])
     return 0
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from mlflow.projects import env_type
 from mlflow.projects._project_spec import load_project
 
 import local_extensions as ext
@@ -20,7 +21,6 @@ SHARED_FILES = {
     ".gitignore",
     "MLproject",
     "README.md",
-    "conda.yml",
     "step_io.py",
     "tests/conftest.py",
     "tests/step_testing.py",
@@ -34,6 +34,17 @@ KIND_FILES = {
     "train_random_forest": {"run.py", "rf_config.json", "tests/test_run.py"},
     "test_regression_model": {"run.py", "tests/test_run.py"},
 }
+ENVIRONMENT_FILES = {
+    "conda": {"conda.yml"},
+    "python_env": {"python_env.yaml", "requirements.txt"},
+    "docker": {
+        ".dockerignore",
+        "Dockerfile",
+        "kubernetes_config.json",
+        "kubernetes_job.yaml",
+        "requirements.txt",
+    },
+}
 # The file that holds the step's identity and argument parser.
 ENTRY_FILE = {kind: "run.py" for kind in KIND_FILES} | {"data_check": "conftest.py"}
 RUFF = Path(sys.executable).parent / "ruff"
@@ -44,7 +55,11 @@ def files_of(project: Path) -> set[str]:
 
 
 def assert_exact_file_set(project: Path, context: dict) -> None:
-    assert files_of(project) == SHARED_FILES | KIND_FILES[context["step_kind"]]
+    assert files_of(project) == (
+        SHARED_FILES
+        | KIND_FILES[context["step_kind"]]
+        | ENVIRONMENT_FILES[context["environment"]]
+    )
 
 
 def assert_no_jinja_left(project: Path) -> None:
@@ -58,8 +73,8 @@ def assert_no_jinja_left(project: Path) -> None:
 def assert_mlproject_declares_every_parameter(project: Path, context: dict) -> None:
     spec = yaml.safe_load((project / "MLproject").read_text(encoding="utf-8"))
     expected = ext.step_parameters(context)
-    assert spec["name"] == context["project_slug"]
-    assert spec["conda_env"] == "conda.yml"
+    assert spec["name"] == ext.mlproject_name(context)
+    assert_one_environment_field(spec, context)
     declared = spec["entry_points"]["main"]["parameters"]
     assert list(declared) == [p.name for p in expected]
     for param in expected:
@@ -75,6 +90,25 @@ def assert_mlproject_declares_every_parameter(project: Path, context: dict) -> N
     if "output_description" in declared:
         description = declared["output_description"]["default"]
         assert description == context["short_description"]
+
+
+def environment_field(context: dict) -> tuple[str, object]:
+    """The MLproject field the chosen environment writes, and its value."""
+    return {
+        "conda": (env_type.CONDA, "conda.yml"),
+        "python_env": (env_type.PYTHON, "python_env.yaml"),
+        "docker": (
+            env_type.DOCKER,
+            {"image": ext.kubernetes_name(context["project_slug"])},
+        ),
+    }[context["environment"]]
+
+
+def assert_one_environment_field(spec: dict, context: dict) -> None:
+    """Exactly the chosen environment's field: MLflow refuses a project with more."""
+    field, value = environment_field(context)
+    assert set(spec) & set(env_type.ALL) == {field}
+    assert spec[field] == value
 
 
 def assert_mlflow_accepts_the_project(project: Path, context: dict, tmp: Path) -> str:

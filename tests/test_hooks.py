@@ -24,6 +24,7 @@ def answers(**overrides) -> dict:
         "step_kind": "generic",
         "parameters": "",
         "python_version": "3.11",
+        "environment": "conda",
     }
     context.update(overrides)
     return context
@@ -144,11 +145,19 @@ def test_a_bad_slug_is_refused_with_a_suggestion(slug, suggestion):
         ("job_type", "two\nlines"),
         ("step_kind", "spark"),
         ("python_version", "3.9"),
+        ("environment", "pip"),
     ],
 )
 def test_other_bad_answers_name_their_field(field, value):
     (error,) = ext.validation_errors(answers(**{field: value}))
     assert error.startswith(f"{field}: ")
+
+
+def test_an_unknown_environment_is_refused_with_the_choices():
+    assert ext.validation_errors(answers(environment="pip")) == [
+        "environment: unknown environment 'pip'; choose one of "
+        "conda, python_env, docker"
+    ]
 
 
 def test_the_defaults_of_cookiecutter_json_are_valid():
@@ -159,10 +168,15 @@ def test_the_defaults_of_cookiecutter_json_are_valid():
         parameters=DEFAULTS["parameters"],
         step_kind=DEFAULTS["step_kind"][0],
         python_version=DEFAULTS["python_version"][0],
+        environment=DEFAULTS["environment"][0],
     )
     assert ext.validation_errors(context) == []
     assert DEFAULTS["step_kind"] == list(ext.STEP_KINDS)
     assert DEFAULTS["python_version"] == list(ext.PYTHON_VERSIONS)
+    assert DEFAULTS["environment"] == list(ext.ENVIRONMENTS)
+    assert set(DEFAULTS["__prompts__"]["environment"]) - {"__prompt__"} == set(
+        ext.ENVIRONMENTS
+    )
 
 
 def test_pre_gen_hook_prints_every_problem_and_fails(capsys):
@@ -179,19 +193,35 @@ def test_pre_gen_hook_accepts_good_answers(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_post_gen_hook_keeps_only_the_chosen_kind(tmp_path):
-    (tmp_path / "_kinds" / "generic" / "tests").mkdir(parents=True)
-    (tmp_path / "_kinds" / "generic" / "run.py").write_text("generic")
-    (tmp_path / "_kinds" / "generic" / "tests" / "test_run.py").write_text("t")
-    (tmp_path / "_kinds" / "other").mkdir()
-    (tmp_path / "_kinds" / "other" / "run.py").write_text("other")
-    (tmp_path / "MLproject").write_text("shared")
+def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
+    files = {
+        "_kinds/generic/run.py": "generic",
+        "_kinds/generic/tests/test_run.py": "t",
+        "_kinds/other/run.py": "other",
+        "_environments/python_env/python_env.yaml": "python_env",
+        "_environments/python_env/requirements.txt": "python_env pins",
+        "_environments/docker/requirements.txt": "docker pins",
+        "_environments/docker/.dockerignore": "docker",
+        "MLproject": "shared",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
 
-    post_gen_project.promote_kind_files(tmp_path, "generic")
+    context = answers(step_kind="generic", environment="python_env")
+    assert post_gen_project.main(context, tmp_path) == 0
 
-    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
-    assert files == ["MLproject", "run.py", "tests", "tests/test_run.py"]
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert left == [
+        "MLproject",
+        "python_env.yaml",
+        "requirements.txt",
+        "run.py",
+        "tests",
+        "tests/test_run.py",
+    ]
     assert (tmp_path / "run.py").read_text() == "generic"
+    assert (tmp_path / "requirements.txt").read_text() == "python_env pins"
 
 
 def test_pins_come_from_the_suites_requirements():

@@ -5,13 +5,14 @@ that MLflow's own loader accepts, ruff-clean Python and a working ``--help``."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from importlib.metadata import version
 
 import component_checks as check
 import pytest
 import yaml
-from component_checks import ENTRY_FILE, KIND_FILES
+from component_checks import ENTRY_FILE, ENVIRONMENT_FILES, KIND_FILES
 from conftest import ALL_TYPES_PARAMETERS
 from cookiecutter.exceptions import FailedHookException
 
@@ -26,22 +27,35 @@ HOSTILE_LONG = (
     "Line one with \"\"\"triple\"\"\" and '''single''' quotes.\n"
     "# not a heading\n\n* not a list\n    not code\n\ttab\x7f\u2028end"
 )
+HOSTILE_ANSWERS = {
+    "project_name": 'Clean "Listings": #1 \\ {x}',
+    "project_slug": "clean_listings",
+    "job_type": 'clean: "x" #y',
+    "short_description": HOSTILE_TEXT,
+    "long_description": HOSTILE_LONG,
+    "parameters": 'label:str=a: "b" #c $(x) \\n, note:str',
+}
 VARIANTS = {
     **{f"{kind}-defaults": {"step_kind": kind} for kind in KIND_FILES},
     **{
         f"{kind}-all_types": {"step_kind": kind, "parameters": ALL_TYPES_PARAMETERS}
         for kind in KIND_FILES
     },
-    "python_3_13": {"python_version": "3.13"},
-    "hostile_text": {
-        "project_name": 'Clean "Listings": #1 \\ {x}',
-        "project_slug": "clean_listings",
-        "job_type": 'clean: "x" #y',
-        "short_description": HOSTILE_TEXT,
-        "long_description": HOSTILE_LONG,
-        "parameters": 'label:str=a: "b" #c $(x) \\n, note:str',
+    **{
+        f"{environment}-{kind}": {"environment": environment, "step_kind": kind}
+        for environment in ENVIRONMENT_FILES
+        if environment != "conda"  # the default, rendered by every variant above
+        for kind in ("generic", "data_check")
     },
+    "python_3_13": {"python_version": "3.13"},
+    "hostile_text": HOSTILE_ANSWERS,
+    "docker-hostile_text": {**HOSTILE_ANSWERS, "environment": "docker"},
 }
+CONDA_VARIANTS = sorted(
+    name
+    for name, answers in VARIANTS.items()
+    if answers.get("environment", "conda") == "conda"
+)
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
@@ -72,8 +86,10 @@ def test_mlflow_accepts_the_project_and_builds_the_command(rendered, tmp_path):
     check.assert_mlflow_accepts_the_project(*rendered, tmp_path)
 
 
+@pytest.mark.parametrize("rendered", CONDA_VARIANTS, indirect=True)
 def test_conda_env_pins_what_the_suite_runs_with(rendered):
     project, context = rendered
+    assert context["environment"] == "conda"
     env = yaml.safe_load((project / "conda.yml").read_text(encoding="utf-8"))
     assert env["name"] == context["project_slug"]
     assert env["channels"] == ["conda-forge"]
@@ -114,8 +130,33 @@ def test_readme_documents_every_parameter_and_how_to_run(rendered):
     for param in ext.step_parameters(context):
         assert re.search(rf"^\| `{param.name}` \| {param.type} \|", readme, re.M)
     first = next(p for p in ext.step_parameters(context) if p.required)
-    assert f"mlflow run . \\\n  -P {first.name}={first.online_example}" in readme
-    assert "WANDB_MODE=offline mlflow run . --env-manager local" in readme
+    online = f" \\\n  -P {first.name}={first.online_example}"
+    offline = f" \\\n  -P {first.name}={first.offline_example}"
+    environment = context["environment"]
+    if environment == "docker":
+        image = ext.kubernetes_name(context["project_slug"])
+        assert f"docker build -t {image} ." in readme
+        assert "mlflow run ." + online in readme
+        assert (
+            "mlflow run . --backend kubernetes --backend-config kubernetes_config.json "
+            "--build-image" + online in readme
+        )
+        # mlflow run runs a docker project only in Docker; offline, the bare command.
+        command = ext.step_kind(context).command
+        bare = (
+            f"WANDB_MODE=offline {command} \\\n  --{first.name} {first.offline_example}"
+        )
+        assert bare in readme
+        # What a team must change is named, with the value it has now.
+        config = json.loads((project / "kubernetes_config.json").read_text())
+        for key in ("kube-context", "repository-uri"):
+            assert f"`{key}` (now `{config[key]}`)" in readme
+    else:
+        manager = " --env-manager uv" if environment == "python_env" else ""
+        assert f"mlflow run .{manager}" + online in readme
+        assert "WANDB_MODE=offline mlflow run . --env-manager local" + offline in readme
+    for name in ENVIRONMENT_FILES[environment]:
+        assert f"- `{name}`: " in readme
     # Free text stays text: nothing it holds opens HTML, a heading or a table cell.
     assert "<script>" not in readme
     assert "\n# not a heading" not in readme
