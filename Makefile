@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/demo
 SAMPLE := $(CURDIR)/data/sample_listings.csv
 
-.PHONY: venv demo test test-thorough bench lint clean
+.PHONY: venv constraints demo test test-thorough bench lint clean
 
 # The virtual environment, rebuilt whenever the pins change.
 $(INSTALLED): requirements.txt constraints.txt
@@ -16,6 +16,11 @@ $(INSTALLED): requirements.txt constraints.txt
 	touch $@
 
 venv: $(INSTALLED)
+
+# After a bump in requirements.txt: pin what the direct pins now pull in.
+constraints: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python scripts/freeze_constraints.py > constraints.txt
 
 $(SAMPLE): scripts/make_sample_data.py $(INSTALLED)
 	$(BIN)/python scripts/make_sample_data.py --rows 1000 --out $@

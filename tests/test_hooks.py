@@ -259,3 +259,18 @@ def test_a_refused_slug_never_becomes_a_path(slug):
     folder = ext.folder_name(slug)
     assert re.fullmatch(r"refused_slug_[0-9a-f]{12}", folder)
     assert ext.folder_name("basic_cleaning") == "basic_cleaning"
+
+
+def test_no_direct_pin_is_repeated_in_the_constraints():
+    root = ext.REQUIREMENTS_FILE.parent
+    direct = {
+        line.split("==")[0].lower()
+        for line in ext.REQUIREMENTS_FILE.read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    constrained = {
+        line.split("==")[0].lower()
+        for line in (root / "constraints.txt").read_text().splitlines()
+        if "==" in line
+    }
+    assert direct and not direct & constrained

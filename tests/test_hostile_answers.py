@@ -24,6 +24,7 @@ FIELDS = (
     "short_description",
     "long_description",
     "step_kind",
+    "environment",
     "parameters",
     "python_version",
 )
@@ -136,6 +137,7 @@ answers = st.fixed_dictionaries(
             one_line,
         ),
         "step_kind": st.sampled_from(list(ext.STEP_KINDS)),
+        "environment": st.sampled_from(list(ext.ENVIRONMENTS)),
         "parameters": st.lists(parameter_items, max_size=4).map(", ".join),
         "project_slug": st.one_of(
             good_names,
@@ -150,7 +152,10 @@ answers = st.fixed_dictionaries(
 def as_typed(field: str, value: str) -> str:
     """cookiecutter renders a value given on the command line as Jinja; wrapped in
     raw, it reaches the template as typed, as an answer typed at a prompt does."""
-    if field == "step_kind" or value == "{{ cookiecutter.project_slug }}":
+    if (
+        field in ("step_kind", "environment")
+        or value == "{{ cookiecutter.project_slug }}"
+    ):
         return value  # a choice, or the default: job type follows the slug
     return "{% raw %}" + value + "{% endraw %}"
 
