@@ -167,11 +167,9 @@ def test_an_unreadable_input_fails_on_one_line(
     [
         (["--min_count", "many"], "argument --min_count: invalid int value: 'many'"),
         (["--loud", "maybe"], "expected true or false, got 'maybe'"),
-        (["--output_artifact", "../escape.csv"], "--output_artifact '../escape.csv'"),
-        (["--output_type", "wandb-history"], "W&B reserves 'wandb-'"),
     ],
 )
-def test_a_bad_parameter_fails_before_any_run_starts(
+def test_a_value_of_the_wrong_type_fails_before_any_run_starts(
     all_types_step, sample_csv, step_env, args, problem
 ):
     command = [sys.executable, "run.py", "--input_artifact", str(sample_csv)]
@@ -179,10 +177,36 @@ def test_a_bad_parameter_fails_before_any_run_starts(
     result = subprocess.run(
         command, cwd=all_types_step, env=step_env, capture_output=True, text=True
     )
-    assert result.returncode != 0
+    assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith("run.py: error:")
     assert problem in line
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--output_artifact", "../escape.csv"], "--output_artifact '../escape.csv'"),
+        (["--output_type", "wandb-history"], "W&B reserves 'wandb-'"),
+    ],
+)
+def test_a_nonsense_parameter_fails_its_run_on_one_line(
+    cookies, sample_csv, step_env, args, problem
+):
+    project = cookies.bake().project_path
+    command = [sys.executable, "run.py", "--input_artifact", str(sample_csv), *args]
+    result = subprocess.run(
+        command, cwd=project, env=step_env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    line = failed_step_line(result.stderr)
+    assert problem in line
+    assert "Traceback" not in result.stderr
+    (run,) = offline_runs(project)
+    assert line == f"run.py: error: {run.summary['error']}"
+    assert args[1] in run.config["output"].values()
+    assert_nothing_was_output(project)
+    assert not (project / "escape.csv").exists()
 
 
 @pytest.mark.parametrize(

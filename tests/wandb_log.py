@@ -84,11 +84,13 @@ class OfflineRun:
 
     @property
     def config(self) -> dict:
-        return {
-            item.key: json.loads(item.value_json)
-            for item in self.run.config.update
-            if not item.key.startswith("_")
-        }
+        """The run config as it stands at the end of the log: the one the run started
+        with, each later ``run.config.update`` applied over it."""
+        config = {}
+        for record in [self.run.config, *self._of("config")]:
+            for item in record.update:
+                config[item.key] = json.loads(item.value_json)
+        return {key: value for key, value in config.items() if not key.startswith("_")}
 
     @property
     def history(self) -> list[dict]:

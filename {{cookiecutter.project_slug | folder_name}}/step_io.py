@@ -76,10 +76,13 @@ def start_run(job_type: str, name: str, config: dict) -> wandb.Run:
 
 @contextmanager
 def finishing(run: wandb.Run) -> Iterator[wandb.Run]:
-    """Finish the W&B run when the block ends: as failed if it raised."""
+    """Finish the W&B run when the block ends: as failed if it raised, with the
+    line a StepError prints kept in the run's summary, so the failed run says why."""
     try:
         yield run
-    except BaseException:
+    except BaseException as err:
+        if isinstance(err, StepError):
+            run.summary["error"] = str(err)
         run.finish(exit_code=1)
         raise
     run.finish()

@@ -35,42 +35,55 @@ def step(*argv: str) -> int:
     return run.step_io.main(run.build_parser, run.go, argv)
 
 
-def assert_failed_on_one_line(capsys, *fragments: str) -> None:
-    """The step said why it failed on one line of stderr, and nothing else."""
+def assert_failed_on_one_line(capsys, *fragments: str) -> str:
+    """The step said why it failed on one line of stderr, and nothing else; that
+    line."""
     error = capsys.readouterr().err
     assert error.endswith("\n"), error
     assert len(error.splitlines()) == 1, error
     for fragment in fragments:
         assert fragment in error
+    return error
 
 
-class RecordedSummary(dict):
-    """What the step put in the run's summary, each value passed on to the real one."""
+def assert_the_run_failed(recorded_runs: list[RecordedRun], error: str) -> None:
+    """The step started one W&B run and finished it as failed, with no artifact
+    logged and the ``error`` line it printed kept in the run's summary."""
+    (recorded,) = recorded_runs
+    assert recorded.exit_code == 1
+    assert recorded.artifacts == []
+    assert error.endswith(f": error: {recorded.summary['error']}\n"), error
 
-    def __init__(self, real_summary):
-        super().__init__()
-        self._real_summary = real_summary
+
+class RecordedDict(dict):
+    """What the step put in the run's summary or config, each change passed on to
+    the real one."""
+
+    def __init__(self, real, values=()):
+        super().__init__(values)
+        self._real = real
 
     def __setitem__(self, key, value):
         super().__setitem__(key, value)
-        self._real_summary[key] = value
+        self._real[key] = value
 
-    def update(self, values=(), /, **more):
-        values = dict(values, **more)
+    def update(self, values, **options):
         super().update(values)
-        self._real_summary.update(values)
+        self._real.update(values, **options)
 
 
 class RecordedRun:
     """The step's real offline W&B run, with a copy of what the step logged kept for
-    the test: offline, W&B keeps history and summary only in its binary log, which
-    wandb 0.31 has no reader for. Every call still goes to the real run."""
+    the test: offline, W&B keeps config changes, history and summary only in its
+    binary log, which wandb 0.31 has no reader for. Every call still goes to the real
+    run."""
 
     def __init__(self, real_run, job_type: str, name: str, config: dict):
         self._real_run = real_run
-        self.job_type, self.name, self.config = job_type, name, config
+        self.job_type, self.name = job_type, name
+        self.config = RecordedDict(real_run.config, config)
         self.history, self.artifacts = [], []
-        self.summary = RecordedSummary(real_run.summary)
+        self.summary = RecordedDict(real_run.summary)
         self.exit_code = None
 
     def log(self, data):

@@ -128,17 +128,35 @@ def test_main_turns_a_step_error_into_one_line_and_exit_1(capsys):
     assert capsys.readouterr().err.endswith("error: --input 'x': the file is empty\n")
 
 
+class FinishedRun:
+    def __init__(self):
+        self.summary, self.exit_code = {}, None
+
+    def finish(self, exit_code=0):
+        self.exit_code = exit_code
+
+
 def test_a_failed_block_finishes_the_run_as_failed():
-    class Run:
-        exit_code = None
-
-        def finish(self, exit_code=0):
-            self.exit_code = exit_code
-
-    run = Run()
+    run = FinishedRun()
     with pytest.raises(StepError), step_io.finishing(run):
         raise StepError("bad")
     assert run.exit_code == 1
     with step_io.finishing(run):
         pass
     assert run.exit_code == 0
+
+
+def test_a_step_error_is_kept_in_the_summary_of_the_failed_run():
+    run = FinishedRun()
+    with pytest.raises(StepError), step_io.finishing(run):
+        raise StepError("--min_price '-5.0': must be 0 or more")
+    assert run.summary == {"error": "--min_price '-5.0': must be 0 or more"}
+    assert run.exit_code == 1
+
+
+def test_any_other_failure_finishes_the_run_as_failed_with_no_error_line():
+    run = FinishedRun()
+    with pytest.raises(KeyboardInterrupt), step_io.finishing(run):
+        raise KeyboardInterrupt
+    assert run.summary == {}
+    assert run.exit_code == 1

@@ -87,10 +87,6 @@ def check_price_range(min_price: float, max_price: float) -> None:
 
 
 def go(args: argparse.Namespace) -> None:
-    check_price_range(args.min_price, args.max_price)
-    step_io.check_artifact_name("output_artifact", args.output_artifact)
-    step_io.check_artifact_type("output_type", args.output_type)
-    step_io.check_output_dir("output_dir", args.output_dir)
     run_name = (
         f"{JOB_TYPE}: {Path(args.input_artifact).name} -> {args.output_artifact}, "
         f"price {args.min_price:g}-{args.max_price:g}"
@@ -112,6 +108,11 @@ def go(args: argparse.Namespace) -> None:
         "parameters": step_parameters(args),
     }
     with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+        # Checked inside the run, so that a bad value shows in W&B as a failed run.
+        check_price_range(args.min_price, args.max_price)
+        step_io.check_artifact_name("output_artifact", args.output_artifact)
+        step_io.check_artifact_type("output_type", args.output_type)
+        step_io.check_output_dir("output_dir", args.output_dir)
         path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
         rows = step_io.read_csv(path, "input_artifact", NEEDED_COLUMNS)
         try:

@@ -5,8 +5,8 @@
 MLproject runs ``pytest -vv test_data.py --csv ... --ref ...``. This file also applies
 when the step's own tests run (``pytest tests``), which pass none of these options, so
 pytest requires none of them: the fixtures that need one stop the session, on one
-line, when it is missing. A bad option or input stops it the same way, before the
-first check runs.
+line, when it is missing. A bad threshold or input stops it the same way, before the
+first check runs, and fails the W&B run, the line kept in its summary.
 """
 
 from __future__ import annotations
@@ -72,6 +72,13 @@ def stop(problem: str, returncode: int = 1) -> NoReturn:
     pytest.exit(problem, returncode=returncode)
 
 
+def fail_run(run: wandb.Run, err: step_io.StepError) -> NoReturn:
+    """Stop the session on a bad threshold or input, the line kept in the run's
+    summary too; pytest_sessionfinish then finishes the run as failed."""
+    run.summary["error"] = str(err)
+    stop(str(err))
+
+
 def required_option(config: pytest.Config, name: str) -> object:
     value = config.getoption(name)
     if value is None:
@@ -89,7 +96,7 @@ def check_thresholds(
     min_rows: int,
     max_rows: int,
 ) -> None:
-    """Refuse thresholds no data could meet, before the W&B run starts."""
+    """Refuse thresholds no data could meet, before any check runs."""
     # NaN fails every comparison, so `not x > 0` also refuses it.
     if not kl_threshold > 0:
         raise step_io.StepError(
@@ -115,14 +122,16 @@ def parameters(request: pytest.FixtureRequest) -> dict[str, object]:
     return {name: required_option(request.config, name) for name in OWN_PARAMETERS}
 
 
+def threshold_options(config: pytest.Config) -> dict[str, float | int]:
+    return {name: config.getoption(name) for name in THRESHOLDS}
+
+
 @pytest.fixture(scope="session")
-def thresholds(request: pytest.FixtureRequest) -> dict[str, float | int]:
-    values = {name: request.config.getoption(name) for name in THRESHOLDS}
-    try:
-        check_thresholds(**values)
-    except step_io.StepError as err:
-        stop(str(err))
-    return values
+def thresholds(
+    request: pytest.FixtureRequest, run: wandb.Run
+) -> dict[str, float | int]:
+    """The thresholds, once the run has started and checked them."""
+    return threshold_options(request.config)
 
 
 @pytest.fixture(scope="session")
@@ -151,11 +160,7 @@ def max_rows(thresholds: dict[str, float | int]) -> int:
 
 
 @pytest.fixture(scope="session")
-def run(
-    request: pytest.FixtureRequest,
-    thresholds: dict[str, float | int],
-    parameters: dict[str, object],
-) -> wandb.Run:
+def run(request: pytest.FixtureRequest, parameters: dict[str, object]) -> wandb.Run:
     """The W&B run of the checks. pytest_sessionfinish finishes it: only there is it
     known whether every check passed."""
     csv = required_option(request.config, "csv")
@@ -163,11 +168,16 @@ def run(
     run_name = f"{JOB_TYPE}: {Path(csv).name} vs {Path(ref).name}"
     config = {
         "input": {"csv": csv, "ref": ref},
-        "thresholds": thresholds,
+        "thresholds": threshold_options(request.config),
         "parameters": parameters,
     }
     run = step_io.start_run(JOB_TYPE, run_name, config)
     request.config.stash[RUN] = run
+    # Checked inside the run, so that a bad value shows in W&B as a failed run.
+    try:
+        check_thresholds(**config["thresholds"])
+    except step_io.StepError as err:
+        fail_run(run, err)
     return run
 
 
@@ -182,7 +192,7 @@ def inputs(request: pytest.FixtureRequest, run: wandb.Run) -> dict[str, pd.DataF
             path = step_io.fetch_input(run, option, request.config.getoption(option))
             tables[option] = step_io.read_csv(path, option, columns)
         except step_io.StepError as err:
-            stop(str(err))
+            fail_run(run, err)
     return tables
 
 

@@ -96,8 +96,6 @@ def check_split_options(test_size: float, random_seed: int) -> None:
 
 
 def go(args: argparse.Namespace) -> None:
-    check_split_options(args.test_size, args.random_seed)
-    step_io.check_output_dir("output_dir", args.output_dir)
     stratified = args.stratify_by != NO_STRATIFICATION
     how = f"seed {args.random_seed}"
     if stratified:
@@ -120,6 +118,9 @@ def go(args: argparse.Namespace) -> None:
         "parameters": step_parameters(args),
     }
     with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+        # Checked inside the run, so that a bad value shows in W&B as a failed run.
+        check_split_options(args.test_size, args.random_seed)
+        step_io.check_output_dir("output_dir", args.output_dir)
         path = step_io.fetch_input(run, "input", args.input)
         rows = step_io.read_csv(path, "input")
         if stratified and args.stratify_by not in rows.columns:

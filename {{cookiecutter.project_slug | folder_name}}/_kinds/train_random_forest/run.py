@@ -359,7 +359,7 @@ def export_model(pipeline: Pipeline, example: pd.DataFrame, path: Path) -> None:
 
 
 def check_parameters(args: argparse.Namespace) -> dict[str, object]:
-    """Refuse nonsense before any W&B run starts; return the forest's arguments."""
+    """Refuse nonsense, before any data is read; return the forest's arguments."""
     step_io.check_artifact_name("output_artifact", args.output_artifact)
     step_io.check_output_dir("output_dir", args.output_dir)
     if not 0 < args.val_size < 1:
@@ -374,7 +374,6 @@ def check_parameters(args: argparse.Namespace) -> dict[str, object]:
 
 
 def go(args: argparse.Namespace) -> None:
-    rf_config = check_parameters(args)
     run_name = (
         f"{JOB_TYPE}: {Path(args.trainval_artifact).name} -> {args.output_artifact}"
     )
@@ -384,7 +383,10 @@ def go(args: argparse.Namespace) -> None:
             "output_artifact": args.output_artifact,
             "output_dir": args.output_dir,
         },
-        "model": {**rf_config, "max_tfidf_features": args.max_tfidf_features},
+        "model": {
+            "rf_config": args.rf_config,
+            "max_tfidf_features": args.max_tfidf_features,
+        },
         "training": {
             "val_size": args.val_size,
             "random_seed": args.random_seed,
@@ -394,6 +396,12 @@ def go(args: argparse.Namespace) -> None:
         "parameters": step_parameters(args),
     }
     with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+        # Checked inside the run, so that a bad value shows in W&B as a failed run.
+        rf_config = check_parameters(args)
+        # The run's config shows the forest as it is built, not the file it came from.
+        model = {**rf_config, "max_tfidf_features": args.max_tfidf_features}
+        run.config.update({"model": model}, allow_val_change=True)
+
         import matplotlib.pyplot as plt
         import wandb
 

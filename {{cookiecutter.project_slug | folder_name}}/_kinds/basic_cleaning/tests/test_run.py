@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 import pytest
-from step_testing import assert_failed_on_one_line, step
+from step_testing import assert_failed_on_one_line, assert_the_run_failed, step
 
 import run
 
@@ -125,13 +125,17 @@ def test_the_step_writes_the_cleaned_csv_and_logs_it(
         (["--max_price", "nan"], ["--max_price 'nan'", "finite"]),
     ],
 )
-def test_a_nonsense_price_range_fails_before_any_run(
+def test_a_nonsense_price_range_fails_the_run_and_writes_nothing(
     offline_wandb, recorded_runs, listings, capsys, prices, fragments
 ):
     listings.to_csv("listings.csv", index=False)
     assert step("--input_artifact", "listings.csv", *prices) == 1
-    assert_failed_on_one_line(capsys, *fragments)
-    assert recorded_runs == []
+    error = assert_failed_on_one_line(capsys, *fragments)
+    assert_the_run_failed(recorded_runs, error)
+    # The run's config holds the value refused.
+    option, value = prices
+    held = recorded_runs[0].config["filters"][option.removeprefix("--")]
+    assert held == pytest.approx(float(value), nan_ok=True)
     assert not (offline_wandb / "outputs").exists()
 
 
@@ -161,10 +165,10 @@ def test_a_bad_input_fails_and_writes_nothing(
 ):
     change(listings).to_csv("listings.csv", index=False)
     assert step("--input_artifact", "listings.csv") == 1
-    assert_failed_on_one_line(capsys, "--input_artifact 'listings.csv'", *fragments)
-    (recorded,) = recorded_runs
-    assert recorded.artifacts == []
-    assert recorded.exit_code == 1
+    error = assert_failed_on_one_line(
+        capsys, "--input_artifact 'listings.csv'", *fragments
+    )
+    assert_the_run_failed(recorded_runs, error)
     assert not (offline_wandb / "outputs").exists()
 
 
@@ -174,8 +178,7 @@ def test_a_price_range_nothing_falls_in_names_the_filter(
     listings.to_csv("listings.csv", index=False)
     argv = ["--input_artifact", "listings.csv", "--min_price", "1000"]
     assert step(*argv, "--max_price", "2000") == 1
-    assert_failed_on_one_line(
+    error = assert_failed_on_one_line(
         capsys, "no rows left with price in [1000, 2000] inside NYC", "--min_price"
     )
-    (recorded,) = recorded_runs
-    assert recorded.exit_code == 1
+    assert_the_run_failed(recorded_runs, error)

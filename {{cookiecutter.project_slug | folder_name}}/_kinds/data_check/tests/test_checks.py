@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import re
@@ -135,11 +136,61 @@ def test_thresholds_no_data_could_meet_are_refused(changes, problem):
 # The checks, run as MLproject runs them.
 
 
+# pytest, as ``python -m pytest`` runs it, with each W&B run the step starts wrapped
+# in a RecordedRun (tests/step_testing.py); what they recorded goes to the JSON file
+# named by the first argument. Offline, W&B keeps a run's exit code and summary only
+# in its binary log, which wandb 0.31 has no reader for.
+RECORDING_PYTEST = """
+import json, sys
+import pytest
+import step_io
+sys.path.append("tests")
+from step_testing import RecordedRun
+
+runs = []
+start_run = step_io.start_run
+
+def recording_start_run(job_type, name, config):
+    runs.append(RecordedRun(start_run(job_type, name, config), job_type, name, config))
+    return runs[-1]
+
+step_io.start_run = recording_start_run
+exit_code = pytest.main(sys.argv[2:])
+recorded = [
+    {
+        "config": run.config,
+        "summary": run.summary,
+        "artifacts": len(run.artifacts),
+        "exit_code": run.exit_code,
+    }
+    for run in runs
+]
+with open(sys.argv[1], "w", encoding="utf-8") as file:
+    json.dump(recorded, file)
+sys.exit(exit_code)
+"""
+
+
 def check(*options: str) -> subprocess.CompletedProcess:
     """``pytest -vv test_data.py`` in the step's folder, as MLproject runs it. The
     offline_wandb fixture has put W&B offline in a temporary folder; W&B is not
     silenced here, so the run summary it prints can be read."""
-    command = [sys.executable, "-m", "pytest", "-vv", "-p", "no:cacheprovider"]
+    return run_pytest(["-m", "pytest"], options)
+
+
+def check_recording_runs(
+    folder: Path, *options: str
+) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """``check(*options)``, and what each W&B run the step started recorded: its
+    config, summary, number of artifacts and exit code."""
+    recorded = folder / "recorded_runs.json"
+    result = run_pytest(["-c", RECORDING_PYTEST, str(recorded)], options)
+    assert recorded.exists(), result.stderr[-3000:]
+    return result, json.loads(recorded.read_text(encoding="utf-8"))
+
+
+def run_pytest(program: list[str], options: tuple[str, ...]):
+    command = [sys.executable, *program, "-vv", "-p", "no:cacheprovider"]
     command += ["test_data.py", *options, *required_user_parameters()]
     return subprocess.run(
         command,
@@ -252,6 +303,21 @@ def assert_stopped_on_one_line(result: subprocess.CompletedProcess, line: str):
     assert " FAILED" not in result.stdout
 
 
+def assert_the_run_failed(
+    result: subprocess.CompletedProcess, recorded_runs: list[dict], line: str
+) -> dict:
+    """The step started one W&B run and finished it as failed, with no artifact
+    logged and the whole line it stopped on, which starts with ``line``, kept in the
+    run's summary; that run."""
+    (recorded,) = recorded_runs
+    assert recorded["exit_code"] == 1
+    assert recorded["artifacts"] == 0
+    error = recorded["summary"]["error"]
+    assert error.startswith(line)
+    assert_stopped_on_one_line(result, error)
+    return recorded
+
+
 @pytest.mark.parametrize(
     ("content", "option", "problem"),
     [
@@ -270,18 +336,24 @@ def test_a_bad_input_stops_the_step_on_one_line(
     if content is not None:
         bad.write_text(content)
     paths = {"csv": good, "ref": good, option: str(bad)}
-    result = check("--csv", paths["csv"], "--ref", paths["ref"], "--min_rows", "1")
+    result, recorded_runs = check_recording_runs(
+        offline_wandb, "--csv", paths["csv"], "--ref", paths["ref"], "--min_rows", "1"
+    )
     assert result.returncode == 1
-    assert_stopped_on_one_line(result, f"--{option} {str(bad)!r}: {problem}")
+    line = f"--{option} {str(bad)!r}: {problem}"
+    assert_stopped_on_one_line(result, line)
+    assert_the_run_failed(result, recorded_runs, line)
 
 
 def test_a_wandb_reference_offline_stops_the_step_on_one_line(offline_wandb, listings):
     csv = write(listings, offline_wandb / "listings.csv")
-    result = check("--csv", csv, "--ref", "clean_sample.csv:reference")
-    assert result.returncode == 1
-    assert_stopped_on_one_line(
-        result, "--ref 'clean_sample.csv:reference': no such local path, and W&B is"
+    result, recorded_runs = check_recording_runs(
+        offline_wandb, "--csv", csv, "--ref", "clean_sample.csv:reference"
     )
+    assert result.returncode == 1
+    line = "--ref 'clean_sample.csv:reference': no such local path, and W&B is"
+    assert_stopped_on_one_line(result, line)
+    assert_the_run_failed(result, recorded_runs, line)
 
 
 def test_a_missing_option_is_a_usage_error(offline_wandb, listings):
@@ -292,11 +364,28 @@ def test_a_missing_option_is_a_usage_error(offline_wandb, listings):
     assert not list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
 
 
-def test_thresholds_no_data_could_meet_stop_the_step_before_wandb(
-    offline_wandb, listings
+@pytest.mark.parametrize(
+    ("option", "value", "line"),
+    [
+        ("min_price", "400", "--min_price 400.0: above --max_price 350.0"),
+        (
+            "kl_threshold",
+            "0",
+            "--kl_threshold 0.0: must be above 0, as a KL divergence is never below 0",
+        ),
+        ("min_rows", "-1", "--min_rows -1: must be 0 or more"),
+    ],
+)
+def test_thresholds_no_data_could_meet_stop_the_step_and_fail_its_run(
+    offline_wandb, listings, option, value, line
 ):
     csv = write(listings, offline_wandb / "listings.csv")
-    result = check("--csv", csv, "--ref", csv, "--min_price", "400")
+    result, recorded_runs = check_recording_runs(
+        offline_wandb, "--csv", csv, "--ref", csv, f"--{option}", value
+    )
     assert result.returncode == 1
-    assert_stopped_on_one_line(result, "--min_price 400.0: above --max_price 350.0")
-    assert not list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
+    assert_stopped_on_one_line(result, line)
+    recorded = assert_the_run_failed(result, recorded_runs, line)
+    assert recorded["summary"]["error"] == line
+    assert recorded["config"]["thresholds"][option] == float(value)
+    assert len(list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))) == 1

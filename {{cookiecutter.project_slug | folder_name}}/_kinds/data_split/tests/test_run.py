@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
-from step_testing import assert_failed_on_one_line, step
+from step_testing import assert_failed_on_one_line, assert_the_run_failed, step
 
 import run
 
@@ -168,13 +168,17 @@ def test_the_step_writes_both_parts_and_logs_them(
         (["--random_seed", "-1"], ["--random_seed '-1'", "between 0 and"]),
     ],
 )
-def test_a_nonsense_option_fails_before_any_run(
+def test_a_nonsense_option_fails_the_run_and_writes_nothing(
     offline_wandb, recorded_runs, listings, capsys, options, fragments
 ):
     listings.to_csv("listings.csv", index=False)
     assert step("--input", "listings.csv", *options) == 1
-    assert_failed_on_one_line(capsys, *fragments)
-    assert recorded_runs == []
+    error = assert_failed_on_one_line(capsys, *fragments)
+    assert_the_run_failed(recorded_runs, error)
+    # The run's config holds the value refused.
+    option, value = options
+    held = recorded_runs[0].config["split"][option.removeprefix("--")]
+    assert held == pytest.approx(float(value), nan_ok=True)
     assert output_files(offline_wandb) == []
 
 
@@ -213,8 +217,6 @@ def test_a_split_that_cannot_be_made_fails_and_writes_nothing(
 ):
     listings.head(rows).to_csv("listings.csv", index=False)
     assert step("--input", "listings.csv", *options) == 1
-    assert_failed_on_one_line(capsys, *fragments)
-    (recorded,) = recorded_runs
-    assert recorded.artifacts == []
-    assert recorded.exit_code == 1
+    error = assert_failed_on_one_line(capsys, *fragments)
+    assert_the_run_failed(recorded_runs, error)
     assert output_files(offline_wandb) == []

@@ -7,7 +7,12 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, r2_score
-from step_testing import FakeOnlineRun, assert_failed_on_one_line, step
+from step_testing import (
+    FakeOnlineRun,
+    assert_failed_on_one_line,
+    assert_the_run_failed,
+    step,
+)
 
 import run
 
@@ -123,13 +128,16 @@ def test_under_mlflow_run_the_scores_go_to_the_mlflow_run_too(
         ("broken_model", "--mlflow_model 'broken_model': cannot load it"),
     ],
 )
-def test_a_bad_model_fails_on_one_line(offline_wandb, listings, capsys, model, problem):
+def test_a_bad_model_fails_on_one_line(
+    offline_wandb, recorded_runs, listings, capsys, model, problem
+):
     listings.to_csv("test.csv", index=False)
     (offline_wandb / "empty_folder").mkdir()
     (offline_wandb / "broken_model").mkdir()
     (offline_wandb / "broken_model" / "MLmodel").write_text("flavors: {}\n")
     assert step("--mlflow_model", model, "--test_dataset", "test.csv") == 1
-    assert_failed_on_one_line(capsys, problem)
+    error = assert_failed_on_one_line(capsys, problem)
+    assert_the_run_failed(recorded_runs, error)
 
 
 @pytest.mark.parametrize(
@@ -146,9 +154,10 @@ def test_a_bad_model_fails_on_one_line(offline_wandb, listings, capsys, model, p
     ],
 )
 def test_a_bad_test_dataset_fails_on_one_line(
-    offline_wandb, listings, exported_model, capsys, change, problem
+    offline_wandb, recorded_runs, listings, exported_model, capsys, change, problem
 ):
     change(listings).to_csv("test.csv", index=False)
     argv = ["--mlflow_model", str(exported_model), "--test_dataset", "test.csv"]
     assert step(*argv) == 1
-    assert_failed_on_one_line(capsys, "--test_dataset 'test.csv': " + problem)
+    error = assert_failed_on_one_line(capsys, "--test_dataset 'test.csv': " + problem)
+    assert_the_run_failed(recorded_runs, error)

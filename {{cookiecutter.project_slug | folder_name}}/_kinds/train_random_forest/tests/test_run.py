@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyRegressor
-from step_testing import assert_failed_on_one_line, step
+from step_testing import assert_failed_on_one_line, assert_the_run_failed, step
 
 import run
 from run import StepError
@@ -258,14 +258,26 @@ def test_the_step_trains_logs_and_exports_the_model(
         (["--output_artifact", "../model"], "--output_artifact '../model': use 1"),
     ],
 )
-def test_a_bad_parameter_fails_before_any_wandb_run(
-    offline_wandb, many_listings, tiny_rf_config, capsys, options, problem
+def test_a_bad_parameter_fails_the_run_and_exports_nothing(
+    offline_wandb,
+    many_listings,
+    tiny_rf_config,
+    recorded_runs,
+    capsys,
+    options,
+    problem,
 ):
     many_listings.to_csv("trainval.csv", index=False)
     argv = ["--trainval_artifact", "trainval.csv", "--rf_config", str(tiny_rf_config)]
     assert step(*argv, *options) == 1
-    assert_failed_on_one_line(capsys, problem)
-    assert not list(offline_wandb.glob("wandb_dir/wandb/*run-*"))
+    error = assert_failed_on_one_line(capsys, problem)
+    assert_the_run_failed(recorded_runs, error)
+    # The run's config holds the value refused, and no forest read from rf_config.
+    config = recorded_runs[0].config
+    assert set(config["model"]) == {"rf_config", "max_tfidf_features"}
+    held = {**config["data"], **config["model"], **config["training"]}
+    name = options[0].removeprefix("--")
+    assert problem.startswith(f"--{name} {held[name]!r}: ")
     assert not (offline_wandb / "outputs").exists()
 
 
@@ -284,12 +296,13 @@ def test_a_bad_parameter_fails_before_any_wandb_run(
     ],
 )
 def test_bad_data_fails_on_one_line_and_exports_nothing(
-    offline_wandb, many_listings, tiny_rf_config, capsys, change, problem
+    offline_wandb, many_listings, tiny_rf_config, recorded_runs, capsys, change, problem
 ):
     change(many_listings).to_csv("trainval.csv", index=False)
     argv = ["--trainval_artifact", "trainval.csv", "--rf_config", str(tiny_rf_config)]
     assert step(*argv) == 1
-    assert_failed_on_one_line(capsys, problem)
+    error = assert_failed_on_one_line(capsys, problem)
+    assert_the_run_failed(recorded_runs, error)
     assert not (offline_wandb / "outputs").exists()
 
 
