@@ -296,7 +296,8 @@ class StepKind:
     reserved: frozenset[str] = RESERVED_NAMES
 
 
-BASE_PACKAGES = ("mlflow", "pandas", "wandb")
+# pyarrow writes the CSV outputs (step_io.to_csv).
+BASE_PACKAGES = ("mlflow", "pandas", "pyarrow", "wandb")
 STEP_KINDS = {
     "generic": StepKind(
         "reads a CSV, passes its rows through `transform()` (edit it) and logs "

@@ -152,7 +152,30 @@ def read_csv(path: Path, option: str, columns: dict[str, str] | None = None):
 def write_csv(rows: pd.DataFrame, path: Path) -> Path:
     """Write under a temporary name, then rename into place, so a failed step never
     leaves a half-written file behind."""
-    return write_atomically(path, lambda partial: rows.to_csv(partial, index=False))
+    return write_atomically(path, lambda partial: to_csv(rows, partial))
+
+
+def to_csv(rows: pd.DataFrame, path: Path) -> None:
+    """pyarrow's CSV writer: several times faster than ``DataFrame.to_csv`` on large
+    frames, quoting only what needs it, as pandas does. Dates parsed from the input
+    (midnight timestamps) are written back as plain dates."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv
+
+    try:
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        rows.to_csv(path, index=False)  # columns of Python objects arrow cannot type
+        return
+    for index, field in enumerate(table.schema):
+        column = table.column(index)
+        if pa.types.is_timestamp(field.type) and field.type.tz is None:
+            dates = pc.cast(column, pa.date32())
+            midnight = pc.all(pc.equal(pc.cast(dates, field.type), column))
+            if midnight.as_py() is not False:
+                table = table.set_column(index, field.name, dates)
+    csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
@@ -190,7 +213,9 @@ def log_artifact(
     if path.is_dir():
         artifact.add_dir(str(path))
     else:
-        artifact.add_file(str(path), name=path.name)
+        # The file is final: W&B may hash it in place instead of copying it to a
+        # staging folder first, which costs a full copy of a large output.
+        artifact.add_file(str(path), name=path.name, policy="immutable")
     run.log_artifact(artifact)
 
 

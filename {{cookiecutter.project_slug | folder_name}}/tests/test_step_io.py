@@ -160,3 +160,23 @@ def test_any_other_failure_finishes_the_run_as_failed_with_no_error_line():
         raise KeyboardInterrupt
     assert run.summary == {}
     assert run.exit_code == 1
+
+
+def test_parsed_dates_are_written_back_as_plain_dates(tmp_path):
+    rows = pd.DataFrame(
+        {
+            "last_review": pd.to_datetime(["2019-05-21", None, "2018-10-19"]),
+            "seen": pd.to_datetime(["2019-05-21 10:30", None, "2018-10-19 00:00"]),
+        }
+    )
+    path = step_io.write_csv(rows, tmp_path / "dates.csv")
+    lines = path.read_text().splitlines()
+    assert lines[1].startswith("2019-05-21,")
+    assert lines[2].startswith(",")
+    assert "10:30" in lines[1]  # a time of day is kept
+
+
+def test_columns_arrow_cannot_type_are_still_written(tmp_path):
+    rows = pd.DataFrame({"mixed": [1, "two", {"three": 3}]})
+    path = step_io.write_csv(rows, tmp_path / "mixed.csv")
+    assert path.read_text().splitlines() == ["mixed", "1", "two", "{'three': 3}"]
