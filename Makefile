@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/demo
 SAMPLE := $(CURDIR)/data/sample_listings.csv
 
-.PHONY: venv constraints demo test test-thorough bench lint clean
+.PHONY: venv constraints demo test test-thorough test-exhaustive bench lint clean
 
 # The virtual environment, rebuilt whenever the pins change.
 $(INSTALLED): requirements.txt constraints.txt
@@ -44,6 +44,10 @@ demo: $(INSTALLED) $(SAMPLE)
 	PATH="$(BIN):$$PATH" WANDB_MODE=offline \
 	  MLFLOW_TRACKING_URI="sqlite:///$(DEMO)/mlflow.db" \
 	  $(BIN)/python examples/main.py main.steps_dir=$(DEMO)/steps main.raw_data=$(SAMPLE)
+
+# Every kind x environment x Python version, rendered and checked (54 renders).
+test-exhaustive: $(INSTALLED)
+	$(BIN)/python -m pytest tests/test_render.py -m exhaustive
 
 # What a generated step costs against plain code; writes docs/benchmarks.md.
 bench: $(INSTALLED)

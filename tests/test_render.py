@@ -191,3 +191,23 @@ def test_bad_answers_are_refused_and_leave_nothing(
     assert not any(
         p.name == "basic_cleaning" for p in (tmp_path / "cookies").rglob("*")
     )
+
+
+@pytest.mark.exhaustive
+@pytest.mark.parametrize("python_version", ext.PYTHON_VERSIONS)
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENT_FILES))
+@pytest.mark.parametrize("kind", sorted(KIND_FILES))
+def test_every_combination_renders_a_valid_step(
+    cookies, tmp_path, kind, environment, python_version
+):
+    result = cookies.bake(
+        extra_context={
+            "step_kind": kind,
+            "environment": environment,
+            "python_version": python_version,
+            "parameters": ALL_TYPES_PARAMETERS,
+        }
+    )
+    assert result.exception is None, result.exception
+    check.assert_no_jinja_left(result.project_path)
+    check.assert_valid_component(result.project_path, result.context, tmp_path)
