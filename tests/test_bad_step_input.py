@@ -11,6 +11,7 @@ import sys
 
 import pandas as pd
 import pytest
+from component_checks import KIND_FILES
 from wandb_log import offline_runs
 
 pytestmark = pytest.mark.slow
@@ -47,17 +48,9 @@ def inputs(sample_csv, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def steps(cookies_session):
-    kinds = (
-        "generic",
-        "basic_cleaning",
-        "data_check",
-        "data_split",
-        "train_random_forest",
-        "test_regression_model",
-    )
     return {
         kind: cookies_session.bake(extra_context={"step_kind": kind}).project_path
-        for kind in kinds
+        for kind in KIND_FILES
     }
 
 

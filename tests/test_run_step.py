@@ -9,6 +9,7 @@ import sys
 
 import pandas as pd
 import pytest
+from component_checks import KIND_FILES
 from conftest import ALL_TYPES_PARAMETERS, mlflow_run
 from wandb_log import offline_runs
 
@@ -209,17 +210,7 @@ def test_a_nonsense_parameter_fails_its_run_on_one_line(
     assert not (project / "escape.csv").exists()
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "generic",
-        "basic_cleaning",
-        "data_check",
-        "data_split",
-        "train_random_forest",
-        "test_regression_model",
-    ],
-)
+@pytest.mark.parametrize("kind", sorted(KIND_FILES))
 def test_each_kinds_own_tests_pass(cookies, step_env, kind):
     project = cookies.bake(
         extra_context={"step_kind": kind, "parameters": "note:str=hi, n:int=3"}

@@ -68,6 +68,23 @@ def check_output_dir(option: str, value: str) -> None:
         raise StepError(f"--{option} {value!r}: is a file, not a folder")
 
 
+def check_dataset_output(args: argparse.Namespace) -> None:
+    """Refuse a bad --output_artifact, --output_type or --output_dir."""
+    check_artifact_name("output_artifact", args.output_artifact)
+    check_artifact_type("output_type", args.output_type)
+    check_output_dir("output_dir", args.output_dir)
+
+
+def dataset_output_config(args: argparse.Namespace) -> dict[str, str]:
+    """The run config's ``output`` group, for a step that logs one dataset."""
+    return {
+        "artifact": args.output_artifact,
+        "type": args.output_type,
+        "description": args.output_description,
+        "dir": args.output_dir,
+    }
+
+
 def start_run(job_type: str, name: str, config: dict) -> wandb.Run:
     import wandb
 

@@ -99,20 +99,13 @@ def go(args: argparse.Namespace) -> None:
             "longitude": list(NYC_LONGITUDE),
             "latitude": list(NYC_LATITUDE),
         },
-        "output": {
-            "artifact": args.output_artifact,
-            "type": args.output_type,
-            "description": args.output_description,
-            "dir": args.output_dir,
-        },
+        "output": step_io.dataset_output_config(args),
         "parameters": step_parameters(args),
     }
     with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
         # Checked inside the run, so that a bad value shows in W&B as a failed run.
         check_price_range(args.min_price, args.max_price)
-        step_io.check_artifact_name("output_artifact", args.output_artifact)
-        step_io.check_artifact_type("output_type", args.output_type)
-        step_io.check_output_dir("output_dir", args.output_dir)
+        step_io.check_dataset_output(args)
         path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
         rows = step_io.read_csv(path, "input_artifact", NEEDED_COLUMNS)
         try:
