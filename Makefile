@@ -51,7 +51,7 @@ test-exhaustive: $(INSTALLED)
 
 # What a generated step costs against plain code; writes docs/benchmarks.md.
 bench: $(INSTALLED)
-	PATH="$(BIN):$$PATH" $(BIN)/python bench/bench.py --envs --out docs/benchmarks.md
+	PATH="$(BIN):$$PATH" $(BIN)/python bench/bench.py --envs --suite --out docs/benchmarks.md
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
