@@ -123,6 +123,7 @@ def test_a_conda_step_pins_its_environment_in_conda_yml(cookies):
         f"matplotlib=={version('matplotlib')}",
         f"mlflow=={version('mlflow')}",
         f"pandas=={version('pandas')}",
+        f"pyarrow=={version('pyarrow')}",
         f"wandb=={version('wandb')}",
         f"scikit-learn=={version('scikit-learn')}",
     ]
