@@ -236,6 +236,21 @@ def log_artifact(
     run.log_artifact(artifact)
 
 
+def log_dataset_output(
+    run: wandb.Run, path: Path, args: argparse.Namespace, **metadata
+) -> None:
+    """Log ``path`` as the artifact --output_artifact, --output_type and
+    --output_description name, for a step that logs one dataset."""
+    log_artifact(
+        run,
+        path,
+        args.output_artifact,
+        args.output_type,
+        args.output_description,
+        **metadata,
+    )
+
+
 def main(
     build_parser: Callable[[], argparse.ArgumentParser],
     go: Callable[[argparse.Namespace], None],

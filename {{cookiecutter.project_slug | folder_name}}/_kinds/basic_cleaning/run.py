@@ -130,12 +130,10 @@ def go(args: argparse.Namespace) -> None:
             "rows_dropped": len(rows) - len(cleaned),
         }
         run.log(counts)
-        step_io.log_artifact(
+        step_io.log_dataset_output(
             run,
             output,
-            args.output_artifact,
-            args.output_type,
-            args.output_description,
+            args,
             step=STEP_NAME,
             input=args.input_artifact,
             **counts,

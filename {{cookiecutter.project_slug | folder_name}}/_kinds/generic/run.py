@@ -51,12 +51,10 @@ def go(args: argparse.Namespace) -> None:
         result = transform(rows, step_parameters(args))
         output = step_io.write_csv(result, Path(args.output_dir) / args.output_artifact)
         run.log({"rows_in": len(rows), "rows_out": len(result)})
-        step_io.log_artifact(
+        step_io.log_dataset_output(
             run,
             output,
-            args.output_artifact,
-            args.output_type,
-            args.output_description,
+            args,
             step=STEP_NAME,
             input=args.input_artifact,
             rows=len(result),
