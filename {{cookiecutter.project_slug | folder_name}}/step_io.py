@@ -3,18 +3,27 @@
 run.py keeps the step's own data logic and a thin ``go(args)``; this module holds what
 surrounds it, the way a Kedro project keeps its nodes apart from their wiring. Nothing
 heavy is imported at module level, so ``run.py --help`` answers at once.
+
+What it promises, whatever goes wrong (bad data, a full disk, a signal, a second run
+at the same time): the step ends with one line on stderr naming the option at fault,
+its W&B run is finished as failed, no artifact is logged, and no file is left half
+written or replaced by one that no run logged.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import re
 import shutil
+import signal
+import stat
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, Self
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,10 +32,31 @@ if TYPE_CHECKING:
 # What W&B accepts in an artifact name or type. Refusing anything else up front also
 # keeps an output, named after its artifact, inside its folder.
 ARTIFACT_NAME = re.compile(r"(?!\.+$)[A-Za-z0-9_.-]{1,128}")
+# numpy's legacy RandomState, which scikit-learn seeds, takes 32-bit seeds only.
+MAX_SEED = 2**32 - 1
+STEP_DIR = Path(__file__).resolve().parent
+# Folders of the step itself: outputs never go there (W&B's and MLflow's logs, the
+# step's own tests and code).
+STEP_FOLDERS = ("wandb", "mlruns", "tests")
+# In the W&B run's folder: a hard link to each output as it was logged, so that the
+# bytes `wandb sync` uploads later are the bytes the run's manifest describes, even
+# once the next run has replaced the output itself.
+LOGGED_OUTPUTS = "logged_outputs"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StepError(Exception):
     """Bad input or parameters: reported on one line, and the step exits 1."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal asked the step to stop. A KeyboardInterrupt whatever the signal, so
+    that no ``except Exception`` catches it on its way out, and pytest and W&B stop
+    on it as they do on Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -49,6 +79,11 @@ def one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
 
 
+def os_problem(err: OSError) -> str:
+    """What went wrong, without the path the message names itself."""
+    return err.strerror or one_line(err)
+
+
 def check_artifact_name(option: str, value: str) -> None:
     if not ARTIFACT_NAME.fullmatch(value):
         raise StepError(
@@ -62,17 +97,40 @@ def check_artifact_type(option: str, value: str) -> None:
         raise StepError(f"--{option} {value!r}: W&B reserves 'wandb-'")
 
 
+def check_output_name(option: str, value: str) -> None:
+    """An artifact name that also names a file the step writes."""
+    check_artifact_name(option, value)
+    if value.startswith("."):
+        raise StepError(
+            f"--{option} {value!r}: names starting with '.' are kept for the step's "
+            "own bookkeeping files; drop the leading '.'"
+        )
+
+
 def check_output_dir(option: str, value: str) -> None:
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise StepError(f"--{option} {value!r}: is a file, not a folder")
+    folder = path.resolve()
+    own = [STEP_DIR, *(STEP_DIR / name for name in STEP_FOLDERS)]
+    if folder == STEP_DIR or any(folder.is_relative_to(mine) for mine in own[1:]):
+        raise StepError(
+            f"--{option} {value!r}: is the step's own folder or one of its "
+            f"{', '.join(STEP_FOLDERS)} folders; give outputs a folder of their own "
+            "(default outputs)"
+        )
 
 
 def check_dataset_output(args: argparse.Namespace) -> None:
-    """Refuse a bad --output_artifact, --output_type or --output_dir."""
-    check_artifact_name("output_artifact", args.output_artifact)
+    """Refuse a bad --output_artifact or --output_type (Outputs checks
+    --output_dir)."""
+    check_output_name("output_artifact", args.output_artifact)
     check_artifact_type("output_type", args.output_type)
-    check_output_dir("output_dir", args.output_dir)
+
+
+def check_random_seed(option: str, value: int) -> None:
+    if not 0 <= value <= MAX_SEED:
+        raise StepError(f"--{option} '{value}': must be between 0 and {MAX_SEED}")
 
 
 def dataset_output_config(args: argparse.Namespace) -> dict[str, str]:
@@ -85,10 +143,74 @@ def dataset_output_config(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
+# --- signals: a stop request becomes Interrupted, at a moment it can be cleaned up ---
+
+
+class _Signals:
+    # Set while a signal must wait: while wandb.init runs (there is no run yet to
+    # finish as failed) and once outputs are being committed (the step then completes).
+    held = False
+    pending: int | None = None
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    # The first request is the one acted on; a second one would cut short the very
+    # cleanup it asks for. SIGKILL still ends the step at once (the next run clears
+    # what it left).
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    if _Signals.held:
+        _Signals.pending = _Signals.pending or signum
+        return
+    raise Interrupted(signum)
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """SIGINT (Ctrl-C), SIGTERM (a scheduler) and SIGHUP raise Interrupted in the
+    block; the handlers before it are put back after."""
+    before = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    _Signals.held, _Signals.pending = False, None
+    for number in STOP_SIGNALS:
+        signal.signal(number, _on_stop_signal)
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        _Signals.held, _Signals.pending = False, None
+
+
+def hold_signals() -> None:
+    _Signals.held = True
+
+
+def release_signals() -> None:
+    """Stop holding signals; one that came meanwhile is raised now."""
+    _Signals.held = False
+    pending, _Signals.pending = _Signals.pending, None
+    if pending is not None:
+        raise Interrupted(pending)
+
+
+# --- the W&B run ---
+
+
 def start_run(job_type: str, name: str, config: dict) -> wandb.Run:
     import wandb
 
-    return wandb.init(job_type=job_type, name=name, config=config)
+    try:
+        return wandb.init(job_type=job_type, name=name, config=config)
+    except wandb.errors.UsageError as err:
+        if "api key" in str(err).lower():
+            raise StepError(
+                "W&B has no API key and no terminal to ask for one: run `wandb login` "
+                "first, or set WANDB_MODE=offline to keep the run locally and "
+                "`wandb sync` it later"
+            ) from None
+        raise StepError(f"W&B cannot start the run: {one_line(err)}") from None
+    except wandb.errors.Error as err:
+        raise StepError(f"W&B cannot start the run: {one_line(err)}") from None
 
 
 @contextmanager
@@ -98,11 +220,47 @@ def finishing(run: wandb.Run) -> Iterator[wandb.Run]:
     try:
         yield run
     except BaseException as err:
+        _Signals.held = True  # the run is being finished: a signal waits for it
         if isinstance(err, StepError):
             run.summary["error"] = str(err)
+        elif isinstance(err, Interrupted):
+            run.summary["error"] = f"interrupted by {err}"
         run.finish(exit_code=1)
         raise
-    run.finish()
+    else:
+        run.finish()
+    finally:
+        _Signals.held, _Signals.pending = False, None
+        forget_logged_outputs(run)
+
+
+@contextmanager
+def wandb_run(job_type: str, name: str, config: dict) -> Iterator[wandb.Run]:
+    """``wandb.init(job_type=..., name=..., config=...)`` for the block, finished as
+    ``finishing`` says. A signal during ``wandb.init`` waits until the run exists, so
+    that the run it interrupts is finished as failed too."""
+    hold_signals()
+    try:
+        run = start_run(job_type, name, config)
+    except BaseException:
+        _Signals.held, _Signals.pending = False, None
+        raise
+    with finishing(run):
+        release_signals()
+        yield run
+
+
+# --- inputs ---
+
+
+def check_regular_file(option: str, path: Path, shown: str) -> None:
+    """Refuse a FIFO, a device or a socket at once: reading one may never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise StepError(f"--{option} {shown!r}: {os_problem(err)}") from None
+    if not stat.S_ISREG(mode):
+        raise StepError(f"--{option} {shown!r}: is not a regular file")
 
 
 def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Path:
@@ -112,6 +270,8 @@ def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Pa
         if path.is_dir() != folder:
             kind = "a folder" if folder else "a file"
             raise StepError(f"--{option} {reference!r}: is not {kind}")
+        if not folder:
+            check_regular_file(option, path, reference)
         return path
     if run.offline:
         raise StepError(
@@ -129,6 +289,10 @@ def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Pa
             f"--{option} {reference!r}: no such local path, and W&B cannot fetch "
             f"it as an artifact: {one_line(err)}"
         ) from None
+    except OSError as err:
+        raise StepError(
+            f"--{option} {reference!r}: W&B cannot download it: {os_problem(err)}"
+        ) from None
 
 
 def read_csv(path: Path, option: str, columns: dict[str, str] | None = None):
@@ -143,6 +307,10 @@ def read_csv(path: Path, option: str, columns: dict[str, str] | None = None):
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise StepError(
             f"--{option} {str(path)!r}: not a readable CSV file: {one_line(err)}"
+        ) from None
+    except OSError as err:
+        raise StepError(
+            f"--{option} {str(path)!r}: cannot read it: {os_problem(err)}"
         ) from None
     columns = columns or {}
     missing = [name for name in columns if name not in rows.columns]
@@ -166,10 +334,7 @@ def read_csv(path: Path, option: str, columns: dict[str, str] | None = None):
     return rows
 
 
-def write_csv(rows: pd.DataFrame, path: Path) -> Path:
-    """Write under a temporary name, then rename into place, so a failed step never
-    leaves a half-written file behind."""
-    return write_atomically(path, lambda partial: to_csv(rows, partial))
+# --- outputs ---
 
 
 def to_csv(rows: pd.DataFrame, path: Path) -> None:
@@ -195,60 +360,292 @@ def to_csv(rows: pd.DataFrame, path: Path) -> None:
     csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
 
 
-def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(partial)`` for a temporary path beside ``path`` (a file or a
-    folder), then rename the result over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    remove(partial)
-    try:
-        write(partial)
-        if path.is_dir():
-            remove(path)  # a rename cannot replace a folder that has files
-        partial.replace(path)
-    finally:
-        remove(partial)
-    return path
+def is_model_export(path: Path) -> bool:
+    """An MLflow model folder, as a model export writes it."""
+    return path.is_dir() and not path.is_symlink() and (path / "MLmodel").is_file()
 
 
 def remove(path: Path) -> None:
+    """Remove a file or folder the step itself wrote."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
 
 
-def log_artifact(
-    run: wandb.Run, path: Path, name: str, type: str, description: str, **metadata
-) -> None:
-    """Log ``path`` (a file or a folder) as a new version of a W&B artifact."""
-    import wandb
+class Output:
+    """One file (or, for a model export, one folder) the step writes under
+    --output_dir, and the artifact it is logged as."""
 
-    artifact = wandb.Artifact(
-        name, type=type, description=description, metadata=metadata
-    )
-    if path.is_dir():
-        artifact.add_dir(str(path))
-    else:
-        # The file is final: W&B may hash it in place instead of copying it to a
-        # staging folder first, which costs a full copy of a large output.
-        artifact.add_file(str(path), name=path.name, policy="immutable")
-    run.log_artifact(artifact)
+    def __init__(self, folder: Path, name: str, option: str, is_folder: bool):
+        self.path = folder / name
+        self.name, self.option, self.is_folder = name, option, is_folder
+        # Beside the output, so that a rename puts it in place at once.
+        self.partial = folder / f".{name}.partial"
+        self.previous = folder / f".{name}.previous"
+        self.lock = folder / f".{name}.lock"
+        self.lock_fd: int | None = None
+        self.written = self.committed = False
+        self.artifact: dict | None = None
+
+    def check_replaceable(self, dir_option: str, shown_dir: str) -> None:
+        """A CSV output replaces only a file, a model export only an earlier model
+        export: never a folder, a link or anything else the step did not write."""
+        path = self.path
+        if not os.path.lexists(path):
+            return
+        if self.is_folder:
+            if not is_model_export(path):
+                raise StepError(
+                    f"--{self.option} {self.name!r}: {shown_dir}/{self.name} exists and "
+                    "is not an earlier model export (an MLflow model folder); a model "
+                    f"export replaces nothing else: give another --{self.option} or "
+                    f"--{dir_option}"
+                )
+        elif path.is_symlink() or not path.is_file():
+            what = "a folder" if path.is_dir() else "not a regular file"
+            raise StepError(
+                f"--{self.option} {self.name!r}: {shown_dir}/{self.name} is {what}; an "
+                f"output file never replaces one: give another --{self.option} or "
+                f"--{dir_option}"
+            )
+
+
+class Outputs:
+    """The outputs of one run, written as one transaction under --output_dir.
+
+    ``claim`` each output before reading any data: it refuses an output that would
+    replace something the step did not write, and locks it, so that a second run
+    writing the same output at the same time is refused on one line. ``write`` each
+    under a temporary name and ``log`` it. When the block ends without an error, every
+    output is renamed into place and logged as a W&B artifact; when it raises (bad
+    data, a full disk, a signal), nothing is renamed, nothing is logged, and every
+    temporary file is removed. A run killed outright (SIGKILL) leaves its temporary
+    files behind: the next run that claims the same output removes them.
+    """
+
+    def __init__(self, run: wandb.Run, output_dir: str, option: str = "output_dir"):
+        self.run, self.shown, self.option = run, output_dir, option
+        self.folder = Path(output_dir)
+        self.outputs: list[Output] = []
+        self.created_folder = False
+
+    def __enter__(self) -> Self:
+        check_output_dir(self.option, self.shown)
+        try:
+            self.created_folder = not self.folder.exists()
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise self.os_error(err, "cannot create it") from None
+        return self
+
+    def os_error(self, err: OSError, doing: str) -> StepError:
+        return StepError(f"--{self.option} {self.shown!r}: {doing}: {os_problem(err)}")
+
+    def claim(self, name: str, option: str, is_folder: bool = False) -> Output:
+        """Lock the output ``name`` (a file, or a folder for a model export) for this
+        run, once it is known that it may replace what is there."""
+        output = Output(self.folder, name, option, is_folder)
+        self.lock(output)
+        self.outputs.append(output)
+        output.check_replaceable(self.option, self.shown)
+        self.clear_leftovers(output)
+        return output
+
+    def lock(self, output: Output) -> None:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; runs must take turns
+            return
+        while True:
+            try:
+                fd = os.open(output.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as err:
+                raise self.os_error(err, f"cannot write {output.name} there") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise StepError(
+                    f"--{self.option} {self.shown!r}: another run is writing "
+                    f"{output.name} there now; wait for it to end, or give another "
+                    f"--{self.option}"
+                ) from None
+            # The lock file may have been removed by the run that held it between our
+            # open and lock: then the lock guards nothing, and we take a fresh one.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(output.lock))
+            except FileNotFoundError:
+                same = False
+            if same:
+                output.lock_fd = fd
+                return
+            os.close(fd)
+
+    def clear_leftovers(self, output: Output) -> None:
+        """What a run killed outright left: its temporary copy, and the earlier
+        output it had moved aside, which is put back if nothing replaced it."""
+        try:
+            remove(output.partial)
+            if os.path.lexists(output.previous):
+                if os.path.lexists(output.path):
+                    remove(output.previous)
+                else:
+                    output.previous.rename(output.path)
+        except OSError as err:
+            raise self.os_error(err, f"cannot clear an earlier run's {output.name}")
+
+    def write(self, output: Output, write: Callable[[Path], object]) -> Path:
+        """Call ``write(partial)`` for the temporary path of ``output``."""
+        try:
+            write(output.partial)
+        except OSError as err:
+            raise self.os_error(err, f"cannot write {output.name}") from None
+        output.written = True
+        return output.path
+
+    def write_csv(self, output: Output, rows: pd.DataFrame) -> Path:
+        return self.write(output, lambda partial: to_csv(rows, partial))
+
+    def log(
+        self, output: Output, type: str, description: str, **metadata: object
+    ) -> None:
+        """Log ``output`` as a new version of the artifact named like it, once every
+        output is in place."""
+        output.artifact = {
+            "type": type,
+            "description": description,
+            "metadata": metadata,
+        }
+
+    def __exit__(self, kind, err, traceback) -> None:
+        # From here on the step either completes or cleans up: a signal waits.
+        hold_signals()
+        failed = kind is not None
+        try:
+            if not failed:
+                self.commit()
+                self.log_artifacts()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if failed:
+                self.roll_back()
+            self.release()
+            if failed and self.created_folder:
+                with suppress(OSError):
+                    self.folder.rmdir()  # only if it is empty
+
+    def commit(self) -> None:
+        for output in self.outputs:
+            if not output.written:
+                raise RuntimeError(f"{output.name} was claimed but never written")
+        for output in self.outputs:
+            try:
+                if os.path.lexists(output.path):
+                    if output.is_folder:
+                        output.path.rename(output.previous)
+                    else:
+                        link_or_move(output.path, output.previous)
+                output.partial.replace(output.path)
+            except OSError as err:
+                raise self.os_error(err, f"cannot put {output.name} in place") from None
+            output.committed = True
+
+    def log_artifacts(self) -> None:
+        import wandb
+
+        for output in self.outputs:
+            if output.artifact is None:
+                continue
+            artifact = wandb.Artifact(
+                output.name,
+                type=output.artifact["type"],
+                description=output.artifact["description"],
+                metadata=output.artifact["metadata"],
+            )
+            add_logged_copy(artifact, output.path, logged_outputs_dir(self.run))
+            self.run.log_artifact(artifact)
+        for output in self.outputs:
+            if os.path.lexists(output.previous):
+                remove(output.previous)
+
+    def roll_back(self) -> None:
+        """Undo what this run wrote and put back what it replaced."""
+        for output in reversed(self.outputs):
+            if output.committed:
+                remove(output.path)
+                if os.path.lexists(output.previous):
+                    output.previous.rename(output.path)
+                output.committed = False
+            remove(output.partial)
+
+    def release(self) -> None:
+        for output in self.outputs:
+            if output.lock_fd is not None:
+                # Removed while still held, so no run can lock a file about to go.
+                output.lock.unlink(missing_ok=True)
+                os.close(output.lock_fd)
+                output.lock_fd = None
 
 
 def log_dataset_output(
-    run: wandb.Run, path: Path, args: argparse.Namespace, **metadata
+    outputs: Outputs, output: Output, args: argparse.Namespace, **metadata: object
 ) -> None:
-    """Log ``path`` as the artifact --output_artifact, --output_type and
+    """Log ``output`` as the artifact --output_artifact, --output_type and
     --output_description name, for a step that logs one dataset."""
-    log_artifact(
-        run,
-        path,
-        args.output_artifact,
-        args.output_type,
-        args.output_description,
-        **metadata,
-    )
+    outputs.log(output, args.output_type, args.output_description, **metadata)
+
+
+def link_or_move(source: Path, target: Path) -> None:
+    """Keep ``source`` under the name ``target`` too (or only, where the file
+    system has no hard links)."""
+    try:
+        os.link(source, target)
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EXDEV):
+            raise
+        source.rename(target)
+
+
+def logged_outputs_dir(run: wandb.Run) -> Path:
+    return Path(run.dir).parent / LOGGED_OUTPUTS
+
+
+def add_logged_copy(artifact: wandb.Artifact, path: Path, staging: Path) -> None:
+    """Add ``path`` (a file or a folder) to ``artifact`` through a hard link in
+    ``staging``, which no later run replaces: the artifact then describes the bytes
+    uploaded from there, until `wandb sync` has uploaded them. Where a hard link
+    cannot be made (another file system), W&B copies the file itself instead."""
+    copy = staging / path.name
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            shutil.copytree(path, copy, copy_function=os.link)
+        else:
+            os.link(path, copy)
+    except OSError:
+        remove(copy)
+        if path.is_dir():
+            artifact.add_dir(str(path))
+        else:
+            artifact.add_file(str(path), name=path.name)
+        return
+    # The copy is final, so W&B may hash it in place instead of copying it to a
+    # staging folder first, which costs a full copy of a large output.
+    if path.is_dir():
+        artifact.add_dir(str(copy), policy="immutable")
+    else:
+        artifact.add_file(str(copy), name=path.name, policy="immutable")
+
+
+def forget_logged_outputs(run: wandb.Run) -> None:
+    """Online, a finished run has uploaded its outputs: their links can go. Offline
+    they stay with the run's folder, for `wandb sync`."""
+    if getattr(run, "offline", True) or not hasattr(run, "dir"):
+        return
+    shutil.rmtree(logged_outputs_dir(run), ignore_errors=True)
 
 
 def main(
@@ -256,11 +653,28 @@ def main(
     go: Callable[[argparse.Namespace], None],
     argv: list[str] | None = None,
 ) -> int:
-    """Parse the arguments and run ``go``; a StepError becomes one line and exit 1."""
+    """Parse the arguments and run ``go``. A StepError, an OS error or a signal
+    becomes one line on stderr, the last the step prints, and a non-zero exit code."""
     args = build_parser().parse_args(argv)
-    try:
-        go(args)
-    except StepError as err:
-        print(f"{Path(sys.argv[0]).name}: error: {err}", file=sys.stderr)
-        return 1
+    prog = Path(sys.argv[0]).name
+    with stopping_on_signals():
+        try:
+            try:
+                go(args)
+            finally:
+                hold_signals()  # what is left is to say how it went
+        except StepError as err:
+            return fail(prog, str(err), 1)
+        except Interrupted as err:
+            message = f"interrupted by {err}; nothing was logged"
+            return fail(prog, message, 128 + err.signum)
+        except OSError as err:
+            where = f" {err.filename!r}" if err.filename else ""
+            return fail(prog, f"cannot use{where}: {os_problem(err)}", 1)
     return 0
+
+
+def fail(prog: str, message: str, code: int) -> int:
+    sys.stdout.flush()
+    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    return code

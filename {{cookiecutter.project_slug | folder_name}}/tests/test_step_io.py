@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -98,23 +102,167 @@ def test_bad_csv_files_fail_on_one_line(tmp_path, content, columns, problem):
 
 
 def test_csv_round_trip_keeps_awkward_titles(tmp_path, listings):
-    path = step_io.write_csv(listings, tmp_path / "out" / "listings.csv")
+    path = tmp_path / "listings.csv"
+    step_io.to_csv(listings, path)
     pd.testing.assert_frame_equal(step_io.read_csv(path, "input"), listings)
-    assert sorted(p.name for p in path.parent.iterdir()) == ["listings.csv"]
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path):
-    target = tmp_path / "out.csv"
-    target.write_text("old\n")
+class StagingRun:
+    """Where a real W&B run keeps its files; log_artifact is not called here."""
 
-    def explode(partial):
+    offline = True
+    dir = "run/files"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty working folder: --output_dir out is written there."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_outputs() -> step_io.Outputs:
+    return step_io.Outputs(StagingRun(), "out")
+
+
+def fail_after_writing(rows, *names):
+    """Write ``rows`` as each of ``names`` under out/, then fail: what a run that
+    failed after writing leaves."""
+    with pytest.raises(StepError), run_outputs() as outputs:
+        for name in names:
+            outputs.write_csv(outputs.claim(name, "output_artifact"), rows)
+        raise StepError("bad data")
+
+
+def test_a_failed_run_leaves_the_old_file_and_nothing_else(workdir, listings):
+    folder = workdir / "out"
+    folder.mkdir()
+    (folder / "a.csv").write_text("old\n")
+    fail_after_writing(listings, "a.csv", "b.csv")
+    assert [p.name for p in folder.iterdir()] == ["a.csv"]
+    assert (folder / "a.csv").read_text() == "old\n"
+
+
+def test_a_failed_run_removes_the_folder_it_created(workdir, listings):
+    fail_after_writing(listings, "a.csv")
+    assert not (workdir / "out").exists()
+
+
+def test_a_full_disk_is_one_line_naming_the_folder(workdir):
+    def no_space(partial):
         partial.write_text("half")
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
-    with pytest.raises(OSError):
-        step_io.write_atomically(target, explode)
-    assert target.read_text() == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    with pytest.raises(StepError) as error, run_outputs() as outputs:
+        outputs.write(outputs.claim("a.csv", "output_artifact"), no_space)
+    assert str(error.value) == (
+        "--output_dir 'out': cannot write a.csv: No space left on device"
+    )
+    assert not (workdir / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["important", "tests"])
+def test_a_csv_output_never_replaces_a_folder(workdir, name):
+    kept = workdir / "out" / name / "keep.txt"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("mine")
+    refused = f"--output_artifact '{name}': out/{name} is a folder"
+    with pytest.raises(StepError, match=refused), run_outputs() as outputs:
+        outputs.claim(name, "output_artifact")
+    assert kept.read_text() == "mine"
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == [name]
+
+
+def test_a_model_export_replaces_only_an_earlier_model_export(workdir):
+    earlier = workdir / "out" / "model"
+    earlier.mkdir(parents=True)
+    (earlier / "MLmodel").write_text("flavors: {}\n")
+    with run_outputs() as outputs:
+        model = outputs.claim("model", "output_artifact", is_folder=True)
+        outputs.write(model, lambda partial: partial.mkdir())
+    assert list(earlier.iterdir()) == []  # replaced by the new (empty) export
+    (earlier / "notes.txt").write_text("mine")
+    refused = "not an earlier model export"
+    with pytest.raises(StepError, match=refused), run_outputs() as outputs:
+        outputs.claim("model", "output_artifact", is_folder=True)
+    assert (earlier / "notes.txt").read_text() == "mine"
+
+
+def test_a_second_run_writing_the_same_output_is_refused(workdir):
+    refused = "another run is writing a.csv there now"
+    with run_outputs() as first:
+        output = first.claim("a.csv", "output_artifact")
+        with pytest.raises(StepError, match=refused), run_outputs() as second:
+            second.claim("a.csv", "output_artifact")
+        # The refused run leaves the first one's lock alone.
+        assert (workdir / "out" / ".a.csv.lock").exists()
+        first.write(output, lambda partial: partial.write_text("new\n"))
+    assert [p.name for p in (workdir / "out").iterdir()] == ["a.csv"]
+
+
+def test_what_a_killed_run_left_is_cleared_and_the_old_output_put_back(workdir):
+    folder = workdir / "out"
+    folder.mkdir()
+    (folder / ".a.csv.partial").write_text("half")
+    (folder / ".a.csv.previous").write_text("old\n")  # moved aside, not replaced
+    with pytest.raises(StepError), run_outputs() as outputs:
+        outputs.claim("a.csv", "output_artifact")
+        raise StepError("bad data")
+    assert [p.name for p in folder.iterdir()] == ["a.csv"]
+    assert (folder / "a.csv").read_text() == "old\n"
+
+
+@pytest.mark.parametrize("folder", [".", "tests", "wandb/latest-run"])
+def test_outputs_never_go_to_the_step_s_own_folders(folder):
+    path = step_io.STEP_DIR / folder
+    with pytest.raises(StepError, match="the step's own folder"):
+        step_io.check_output_dir("output_dir", str(path))
+
+
+def test_an_output_name_starting_with_a_dot_is_refused():
+    with pytest.raises(StepError, match="starting with '.'"):
+        step_io.check_output_name("output_artifact", ".bashrc")
+
+
+def test_an_input_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(StepError, match="is not a regular file"):
+        step_io.fetch_input(OfflineRun(), "input", str(fifo))
+
+
+def test_an_artifact_describes_a_link_no_later_run_replaces(tmp_path):
+    import wandb
+
+    output = tmp_path / "out.csv"
+    output.write_text("first\n")
+    artifact = wandb.Artifact("out.csv", type="dataset")
+    step_io.add_logged_copy(artifact, output, tmp_path / "logged")
+    (entry,) = artifact.manifest.entries.values()
+    assert Path(entry.local_path) == tmp_path / "logged" / "out.csv"
+    assert os.path.samefile(entry.local_path, output)
+    # The next run renames its own file over the output: the link keeps the bytes.
+    replacement = tmp_path / ".out.csv.partial"
+    replacement.write_text("second\n")
+    replacement.replace(output)
+    assert Path(entry.local_path).read_text() == "first\n"
+
+
+def test_a_signal_becomes_interrupted_and_the_handlers_come_back():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(step_io.Interrupted, match="SIGTERM"):  # noqa: SIM117
+        with step_io.stopping_on_signals():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises long before this ends
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_signal_while_held_waits_for_release():
+    with step_io.stopping_on_signals():
+        step_io.hold_signals()
+        os.kill(os.getpid(), signal.SIGINT)
+        with pytest.raises(step_io.Interrupted, match="SIGINT"):
+            step_io.release_signals()
 
 
 def test_main_turns_a_step_error_into_one_line_and_exit_1(capsys):
@@ -126,6 +274,26 @@ def test_main_turns_a_step_error_into_one_line_and_exit_1(capsys):
 
     assert step_io.main(build_parser, go, []) == 1
     assert capsys.readouterr().err.endswith("error: --input 'x': the file is empty\n")
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "line"),
+    [
+        (step_io.Interrupted(signal.SIGTERM), 143, "interrupted by SIGTERM"),
+        (step_io.Interrupted(signal.SIGINT), 130, "interrupted by SIGINT"),
+        (PermissionError(13, "Permission denied", "x.csv"), 1, "'x.csv': Permission"),
+    ],
+)
+def test_main_turns_a_signal_or_os_error_into_one_line(capsys, failure, code, line):
+    def go(args):
+        raise failure
+
+    def build_parser():
+        return step_io.OneLineErrorParser(prog="run.py")
+
+    assert step_io.main(build_parser, go, []) == code
+    error = capsys.readouterr().err
+    assert len(error.splitlines()) == 1 and line in error
 
 
 class FinishedRun:
@@ -169,7 +337,8 @@ def test_parsed_dates_are_written_back_as_plain_dates(tmp_path):
             "seen": pd.to_datetime(["2019-05-21 10:30", None, "2018-10-19 00:00"]),
         }
     )
-    path = step_io.write_csv(rows, tmp_path / "dates.csv")
+    path = tmp_path / "dates.csv"
+    step_io.to_csv(rows, path)
     lines = path.read_text().splitlines()
     assert lines[1].startswith("2019-05-21,")
     assert lines[2].startswith(",")
@@ -178,5 +347,6 @@ def test_parsed_dates_are_written_back_as_plain_dates(tmp_path):
 
 def test_columns_arrow_cannot_type_are_still_written(tmp_path):
     rows = pd.DataFrame({"mixed": [1, "two", {"three": 3}]})
-    path = step_io.write_csv(rows, tmp_path / "mixed.csv")
+    path = tmp_path / "mixed.csv"
+    step_io.to_csv(rows, path)
     assert path.read_text().splitlines() == ["mixed", "1", "two", "{'three': 3}"]

@@ -102,44 +102,45 @@ def go(args: argparse.Namespace) -> None:
         "output": step_io.dataset_output_config(args),
         "parameters": step_parameters(args),
     }
-    with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+    with step_io.wandb_run(JOB_TYPE, run_name, config) as run:
         # Checked inside the run, so that a bad value shows in W&B as a failed run.
         check_price_range(args.min_price, args.max_price)
         step_io.check_dataset_output(args)
-        path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
-        rows = step_io.read_csv(path, "input_artifact", NEEDED_COLUMNS)
-        try:
-            cleaned = clean(rows, args.min_price, args.max_price)
-        except ValueError as err:
-            raise step_io.StepError(
-                f"--input_artifact {str(path)!r}: {step_io.one_line(err)}"
-            ) from None
-        if cleaned.empty:
-            raise step_io.StepError(
-                f"--input_artifact {str(path)!r}: no rows left with price in "
-                f"[{args.min_price:g}, {args.max_price:g}] inside NYC (longitude "
-                f"{NYC_LONGITUDE[0]}..{NYC_LONGITUDE[1]}, latitude "
-                f"{NYC_LATITUDE[0]}..{NYC_LATITUDE[1]}) out of {len(rows)}; "
-                "check the file or widen --min_price/--max_price"
+        with step_io.Outputs(run, args.output_dir) as outputs:
+            output = outputs.claim(args.output_artifact, "output_artifact")
+            path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
+            rows = step_io.read_csv(path, "input_artifact", NEEDED_COLUMNS)
+            try:
+                cleaned = clean(rows, args.min_price, args.max_price)
+            except ValueError as err:
+                raise step_io.StepError(
+                    f"--input_artifact {str(path)!r}: {step_io.one_line(err)}"
+                ) from None
+            if cleaned.empty:
+                raise step_io.StepError(
+                    f"--input_artifact {str(path)!r}: no rows left with price in "
+                    f"[{args.min_price:g}, {args.max_price:g}] inside NYC (longitude "
+                    f"{NYC_LONGITUDE[0]}..{NYC_LONGITUDE[1]}, latitude "
+                    f"{NYC_LATITUDE[0]}..{NYC_LATITUDE[1]}) out of {len(rows)}; "
+                    "check the file or widen --min_price/--max_price"
+                )
+            outputs.write_csv(output, cleaned)
+            counts = {
+                "rows_in": len(rows),
+                "rows_out": len(cleaned),
+                "rows_dropped": len(rows) - len(cleaned),
+            }
+            run.log(counts)
+            step_io.log_dataset_output(
+                outputs,
+                output,
+                args,
+                step=STEP_NAME,
+                input=args.input_artifact,
+                **counts,
+                price_range=[args.min_price, args.max_price],
+                columns=list(cleaned.columns),
             )
-        output = Path(args.output_dir) / args.output_artifact
-        step_io.write_csv(cleaned, output)
-        counts = {
-            "rows_in": len(rows),
-            "rows_out": len(cleaned),
-            "rows_dropped": len(rows) - len(cleaned),
-        }
-        run.log(counts)
-        step_io.log_dataset_output(
-            run,
-            output,
-            args,
-            step=STEP_NAME,
-            input=args.input_artifact,
-            **counts,
-            price_range=[args.min_price, args.max_price],
-            columns=list(cleaned.columns),
-        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ TRAINVAL_ARTIFACT = "trainval_data.csv"
 TEST_ARTIFACT = "test_data.csv"
 ARTIFACT_TYPE = "segregated_data"
 NO_STRATIFICATION = "none"
-# numpy's legacy RandomState, which scikit-learn seeds, takes 32-bit seeds only.
-MAX_SEED = 2**32 - 1
 
 # The data logic: plain functions on DataFrames, testable without W&B or files.
 
@@ -89,10 +87,7 @@ def check_split_options(test_size: float, random_seed: int) -> None:
             f"--test_size '{test_size}': give the share of rows held out for the "
             "test, a number between 0 and 1 (both excluded)"
         )
-    if not 0 <= random_seed <= MAX_SEED:
-        raise step_io.StepError(
-            f"--random_seed '{random_seed}': must be between 0 and {MAX_SEED}"
-        )
+    step_io.check_random_seed("random_seed", random_seed)
 
 
 def go(args: argparse.Namespace) -> None:
@@ -117,73 +112,68 @@ def go(args: argparse.Namespace) -> None:
         },
         "parameters": step_parameters(args),
     }
-    with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+    with step_io.wandb_run(JOB_TYPE, run_name, config) as run:
         # Checked inside the run, so that a bad value shows in W&B as a failed run.
         check_split_options(args.test_size, args.random_seed)
-        step_io.check_output_dir("output_dir", args.output_dir)
-        path = step_io.fetch_input(run, "input", args.input)
-        rows = step_io.read_csv(path, "input")
-        if stratified and args.stratify_by not in rows.columns:
-            raise step_io.StepError(
-                f"--stratify_by {args.stratify_by!r}: {str(path)!r} has no such "
-                f"column; give one of its columns, or {NO_STRATIFICATION}"
-            )
-        held_out = held_out_count(len(rows), args.test_size)
-        if not 0 < held_out < len(rows):
-            raise step_io.StepError(
-                f"--input {str(path)!r}: {len(rows)} row(s) are too few to split "
-                f"with --test_size '{args.test_size}', one part would be empty"
-            )
-        try:
-            trainval, test = split(
-                rows, args.test_size, args.random_seed, args.stratify_by
-            )
-        except ValueError as err:
-            raise step_io.StepError(
-                f"--stratify_by {args.stratify_by!r}: cannot stratify "
-                f"{str(path)!r} by it: {step_io.one_line(err)}"
-            ) from None
+        with step_io.Outputs(run, args.output_dir) as outputs:
+            trainval_output = outputs.claim(TRAINVAL_ARTIFACT, "output_dir")
+            test_output = outputs.claim(TEST_ARTIFACT, "output_dir")
+            path = step_io.fetch_input(run, "input", args.input)
+            rows = step_io.read_csv(path, "input")
+            if stratified and args.stratify_by not in rows.columns:
+                raise step_io.StepError(
+                    f"--stratify_by {args.stratify_by!r}: {str(path)!r} has no such "
+                    f"column; give one of its columns, or {NO_STRATIFICATION}"
+                )
+            held_out = held_out_count(len(rows), args.test_size)
+            if not 0 < held_out < len(rows):
+                raise step_io.StepError(
+                    f"--input {str(path)!r}: {len(rows)} row(s) are too few to split "
+                    f"with --test_size '{args.test_size}', one part would be empty"
+                )
+            try:
+                trainval, test = split(
+                    rows, args.test_size, args.random_seed, args.stratify_by
+                )
+            except ValueError as err:
+                raise step_io.StepError(
+                    f"--stratify_by {args.stratify_by!r}: cannot stratify "
+                    f"{str(path)!r} by it: {step_io.one_line(err)}"
+                ) from None
 
-        output_dir = Path(args.output_dir)
-        trainval_path = output_dir / TRAINVAL_ARTIFACT
-        test_path = output_dir / TEST_ARTIFACT
-        step_io.write_csv(trainval, trainval_path)
-        step_io.write_csv(test, test_path)
-        counts = {
-            "rows_in": len(rows),
-            "rows_trainval": len(trainval),
-            "rows_test": len(test),
-        }
-        run.log(counts)
+            outputs.write_csv(trainval_output, trainval)
+            outputs.write_csv(test_output, test)
+            counts = {
+                "rows_in": len(rows),
+                "rows_trainval": len(trainval),
+                "rows_test": len(test),
+            }
+            run.log(counts)
 
-        metadata = {
-            "step": STEP_NAME,
-            "input": args.input,
-            **counts,
-            "test_size": args.test_size,
-            "random_seed": args.random_seed,
-            "stratify_by": args.stratify_by,
-        }
-        step_io.log_artifact(
-            run,
-            trainval_path,
-            TRAINVAL_ARTIFACT,
-            ARTIFACT_TYPE,
-            f"Training and validation rows of {args.input}: the "
-            f"{1 - args.test_size:.0%} not held out for the test ({how})",
-            rows=len(trainval),
-            **metadata,
-        )
-        step_io.log_artifact(
-            run,
-            test_path,
-            TEST_ARTIFACT,
-            ARTIFACT_TYPE,
-            f"Test rows of {args.input}: {args.test_size:.0%} held out from "
-            f"training and validation ({how})",
-            rows=len(test),
-            **metadata,
-        )
+            metadata = {
+                "step": STEP_NAME,
+                "input": args.input,
+                **counts,
+                "test_size": args.test_size,
+                "random_seed": args.random_seed,
+                "stratify_by": args.stratify_by,
+            }
+            outputs.log(
+                trainval_output,
+                ARTIFACT_TYPE,
+                f"Training and validation rows of {args.input}: the "
+                f"{1 - args.test_size:.0%} not held out for the test ({how})",
+                rows=len(trainval),
+                **metadata,
+            )
+            outputs.log(
+                test_output,
+                ARTIFACT_TYPE,
+                f"Test rows of {args.input}: {args.test_size:.0%} held out from "
+                f"training and validation ({how})",
+                rows=len(test),
+                **metadata,
+            )
 
 
 if __name__ == "__main__":

@@ -43,23 +43,25 @@ def go(args: argparse.Namespace) -> None:
         "output": step_io.dataset_output_config(args),
         "parameters": step_parameters(args),
     }
-    with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+    with step_io.wandb_run(JOB_TYPE, run_name, config) as run:
         # Checked inside the run, so that a bad value shows in W&B as a failed run.
         step_io.check_dataset_output(args)
-        path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
-        rows = step_io.read_csv(path, "input_artifact")
-        result = transform(rows, step_parameters(args))
-        output = step_io.write_csv(result, Path(args.output_dir) / args.output_artifact)
-        run.log({"rows_in": len(rows), "rows_out": len(result)})
-        step_io.log_dataset_output(
-            run,
-            output,
-            args,
-            step=STEP_NAME,
-            input=args.input_artifact,
-            rows=len(result),
-            columns=list(result.columns),
-        )
+        with step_io.Outputs(run, args.output_dir) as outputs:
+            output = outputs.claim(args.output_artifact, "output_artifact")
+            path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
+            rows = step_io.read_csv(path, "input_artifact")
+            result = transform(rows, step_parameters(args))
+            outputs.write_csv(output, result)
+            run.log({"rows_in": len(rows), "rows_out": len(result)})
+            step_io.log_dataset_output(
+                outputs,
+                output,
+                args,
+                step=STEP_NAME,
+                input=args.input_artifact,
+                rows=len(result),
+                columns=list(result.columns),
+            )
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def go(args: argparse.Namespace) -> None:
         },
         "parameters": step_parameters(args),
     }
-    with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+    with step_io.wandb_run(JOB_TYPE, run_name, config) as run:
         model_dir = step_io.fetch_input(
             run, "mlflow_model", args.mlflow_model, folder=True
         )

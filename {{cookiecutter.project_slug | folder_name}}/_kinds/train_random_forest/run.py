@@ -83,6 +83,8 @@ def load_rf_config(path: str) -> dict[str, object]:
     """The RandomForestRegressor arguments in the JSON file at ``path``, checked."""
     from sklearn.ensemble import RandomForestRegressor
 
+    if Path(path).exists():
+        step_io.check_regular_file("rf_config", Path(path), path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -360,8 +362,8 @@ def export_model(pipeline: Pipeline, example: pd.DataFrame, path: Path) -> None:
 
 def check_parameters(args: argparse.Namespace) -> dict[str, object]:
     """Refuse nonsense, before any data is read; return the forest's arguments."""
-    step_io.check_artifact_name("output_artifact", args.output_artifact)
-    step_io.check_output_dir("output_dir", args.output_dir)
+    step_io.check_output_name("output_artifact", args.output_artifact)
+    step_io.check_random_seed("random_seed", args.random_seed)
     if not 0 < args.val_size < 1:
         raise StepError(f"--val_size {args.val_size!r}: must be between 0 and 1")
     if args.log_every < 1:
@@ -395,7 +397,7 @@ def go(args: argparse.Namespace) -> None:
         },
         "parameters": step_parameters(args),
     }
-    with step_io.finishing(step_io.start_run(JOB_TYPE, run_name, config)) as run:
+    with step_io.wandb_run(JOB_TYPE, run_name, config) as run:
         # Checked inside the run, so that a bad value shows in W&B as a failed run.
         rf_config = check_parameters(args)
         # The run's config shows the forest as it is built, not the file it came from.
@@ -405,57 +407,60 @@ def go(args: argparse.Namespace) -> None:
         import matplotlib.pyplot as plt
         import wandb
 
-        path = step_io.fetch_input(run, "trainval_artifact", args.trainval_artifact)
-        columns = input_columns(args.stratify_by)
-        rows = step_io.read_csv(path, "trainval_artifact", columns)
-        train_rows, val_rows = split(
-            rows, args.val_size, args.random_seed, args.stratify_by
-        )
-        train_features, train_target = features_and_target(train_rows)
-        val_features, val_target = features_and_target(val_rows)
-        pipeline = build_pipeline(
-            rf_config, args.max_tfidf_features, latest_date(train_features[REVIEW_DATE])
-        )
-        # The training curve is drawn against the size of the forest.
-        run.define_metric("trees")
-        run.define_metric("val_*", step_metric="trees")
-        try:
-            train(
-                pipeline,
-                train_features,
-                train_target,
-                val_features,
-                val_target,
-                args.log_every,
-                report=run.log,
+        with step_io.Outputs(run, args.output_dir) as outputs:
+            output = outputs.claim(
+                args.output_artifact, "output_artifact", is_folder=True
             )
-        except ValueError as err:
-            # Such as titles that hold no word TF-IDF keeps, in every row.
-            raise StepError(
-                f"--trainval_artifact {args.trainval_artifact!r}: cannot train on "
-                f"it: {step_io.one_line(err)}"
-            ) from None
-        metrics = evaluate(pipeline, val_features, val_target)
-        run.summary.update(metrics)
-        figure = plot_feature_importance(feature_importance(pipeline))
-        run.log({"feature_importance": wandb.Image(figure)})
-        plt.close(figure)
-        output = step_io.write_atomically(
-            Path(args.output_dir) / args.output_artifact,
-            lambda partial: export_model(pipeline, val_features, partial),
-        )
-        step_io.log_artifact(
-            run,
-            output,
-            args.output_artifact,
-            "model_export",
-            "Random forest price model, with its preprocessing, as an MLflow model",
-            step=STEP_NAME,
-            input=args.trainval_artifact,
-            train_rows=len(train_rows),
-            val_rows=len(val_rows),
-            **{f"val_{name}": value for name, value in metrics.items()},
-        )
+            path = step_io.fetch_input(run, "trainval_artifact", args.trainval_artifact)
+            columns = input_columns(args.stratify_by)
+            rows = step_io.read_csv(path, "trainval_artifact", columns)
+            train_rows, val_rows = split(
+                rows, args.val_size, args.random_seed, args.stratify_by
+            )
+            train_features, train_target = features_and_target(train_rows)
+            val_features, val_target = features_and_target(val_rows)
+            pipeline = build_pipeline(
+                rf_config,
+                args.max_tfidf_features,
+                latest_date(train_features[REVIEW_DATE]),
+            )
+            # The training curve is drawn against the size of the forest.
+            run.define_metric("trees")
+            run.define_metric("val_*", step_metric="trees")
+            try:
+                train(
+                    pipeline,
+                    train_features,
+                    train_target,
+                    val_features,
+                    val_target,
+                    args.log_every,
+                    report=run.log,
+                )
+            except ValueError as err:
+                # Such as titles that hold no word TF-IDF keeps, in every row.
+                raise StepError(
+                    f"--trainval_artifact {args.trainval_artifact!r}: cannot train on "
+                    f"it: {step_io.one_line(err)}"
+                ) from None
+            metrics = evaluate(pipeline, val_features, val_target)
+            run.summary.update(metrics)
+            figure = plot_feature_importance(feature_importance(pipeline))
+            run.log({"feature_importance": wandb.Image(figure)})
+            plt.close(figure)
+            outputs.write(
+                output, lambda partial: export_model(pipeline, val_features, partial)
+            )
+            outputs.log(
+                output,
+                "model_export",
+                "Random forest price model, with its preprocessing, as an MLflow model",
+                step=STEP_NAME,
+                input=args.trainval_artifact,
+                train_rows=len(train_rows),
+                val_rows=len(val_rows),
+                **{f"val_{name}": value for name, value in metrics.items()},
+            )
 
 
 if __name__ == "__main__":
