@@ -7,12 +7,18 @@ when the step's own tests run (``pytest tests``), which pass none of these optio
 pytest requires none of them: the fixtures that need one stop the session, on one
 line, when it is missing. A bad threshold or input stops it the same way, before the
 first check runs, and fails the W&B run, the line kept in its summary.
+
+Whatever ends the step unsuccessfully (a bad option or input, a failed check, a signal)
+is said on one line on stderr, the last the step prints there; pytest's own report,
+on stdout, still shows which check failed and why.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Generator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -45,6 +51,12 @@ CHECKED_COLUMNS = {
 }
 RUN = pytest.StashKey["wandb.Run"]()
 OUTCOMES = pytest.StashKey[dict[str, str]]()
+# Why the session stopped early: a bad option or input.
+STOPPED = pytest.StashKey[str]()
+FAILED = pytest.StashKey[list[str]]()
+SIGNALS = pytest.StashKey[AbstractContextManager]()
+# The signal that interrupted the session, as pytest_keyboard_interrupt saw it.
+INTERRUPTIONS: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,24 +77,48 @@ def pytest_configure(config: pytest.Config) -> None:
     # message in view, where the long one would print each fixture's DataFrame too.
     if config.getoption("csv") is not None and config.option.tbstyle == "auto":
         config.option.tbstyle = "short"
+    # A signal raises step_io.Interrupted, a KeyboardInterrupt, on which pytest stops
+    # as on Ctrl-C and still runs pytest_sessionfinish, which fails the W&B run.
+    config.stash[SIGNALS] = step_io.stopping_on_signals()
+    config.stash[SIGNALS].__enter__()
 
 
-def stop(problem: str, returncode: int = 1) -> NoReturn:
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo) -> None:
+    if isinstance(excinfo.value, step_io.Interrupted):
+        INTERRUPTIONS.append(f"interrupted by {excinfo.value}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Say why the step failed, if it did, on the last line of stderr: after W&B's
+    last word (pytest_sessionfinish) and whenever the session stopped."""
+    problem = config.stash.get(STOPPED, None) or next(iter(INTERRUPTIONS), None)
+    failed = config.stash.get(FAILED, [])
+    if problem is None and failed:
+        names = ", ".join(name.rpartition("::")[2] for name in failed)
+        problem = f"{len(failed)} check(s) failed: {names} (pytest's report says why)"
+    if problem is not None:
+        print(f"test_data.py: error: {problem}", file=sys.stderr, flush=True)
+    config.stash[SIGNALS].__exit__(None, None, None)
+
+
+def stop(config: pytest.Config, problem: str, returncode: int = 1) -> NoReturn:
     """End the session with one line: no check can run on a bad option or input."""
+    config.stash[STOPPED] = problem
     pytest.exit(problem, returncode=returncode)
 
 
-def fail_run(run: wandb.Run, err: step_io.StepError) -> NoReturn:
+def fail_run(config: pytest.Config, run: wandb.Run, err: step_io.StepError) -> NoReturn:
     """Stop the session on a bad threshold or input, the line kept in the run's
     summary too; pytest_sessionfinish then finishes the run as failed."""
     run.summary["error"] = str(err)
-    stop(str(err))
+    stop(config, str(err))
 
 
 def required_option(config: pytest.Config, name: str) -> object:
     value = config.getoption(name)
     if value is None:
         stop(
+            config,
             f"--{name}: missing; the checks need it (pytest test_data.py --{name} ...)",
             pytest.ExitCode.USAGE_ERROR,
         )
@@ -171,13 +207,16 @@ def run(request: pytest.FixtureRequest, parameters: dict[str, object]) -> wandb.
         "thresholds": threshold_options(request.config),
         "parameters": parameters,
     }
+    # A signal while W&B starts waits until the run exists, to be finished as failed.
+    step_io.hold_signals()
     run = step_io.start_run(JOB_TYPE, run_name, config)
     request.config.stash[RUN] = run
+    step_io.release_signals()
     # Checked inside the run, so that a bad value shows in W&B as a failed run.
     try:
         check_thresholds(**config["thresholds"])
     except step_io.StepError as err:
-        fail_run(run, err)
+        fail_run(request.config, run, err)
     return run
 
 
@@ -192,7 +231,7 @@ def inputs(request: pytest.FixtureRequest, run: wandb.Run) -> dict[str, pd.DataF
             path = step_io.fetch_input(run, option, request.config.getoption(option))
             tables[option] = step_io.read_csv(path, option, columns)
         except step_io.StepError as err:
-            fail_run(run, err)
+            fail_run(request.config, run, err)
     return tables
 
 
@@ -221,12 +260,17 @@ def pytest_runtest_makereport(
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    run = session.config.stash.get(RUN, None)
-    if run is None:
-        return
-    outcomes = session.config.stash[OUTCOMES]
+    config = session.config
+    outcomes = config.stash[OUTCOMES]
     failed = sorted(name for name, outcome in outcomes.items() if outcome == "failed")
     passed = len(outcomes) - len(failed)
+    config.stash[FAILED] = failed
+    run = config.stash.get(RUN, None)
+    if run is None:
+        return
     run.log({"checks_passed": passed, "checks_failed": len(failed)})
     run.summary["failed_checks"] = failed
+    stopped = config.stash.get(STOPPED, None) or next(iter(INTERRUPTIONS), None)
+    if stopped is not None:
+        run.summary["error"] = stopped
     run.finish(exit_code=0 if exitstatus == pytest.ExitCode.OK else 1)
