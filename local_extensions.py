@@ -17,6 +17,7 @@ import hashlib
 import keyword
 import math
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -522,9 +523,76 @@ def pin(package: str) -> str:
     raise LookupError(f"{package} is not pinned in {REQUIREMENTS_FILE}")
 
 
+# Linux caps one argument of a command at 128 KiB, its terminating NUL included
+# (MAX_ARG_STRLEN), and MLflow runs a step's whole command as one: `bash -c COMMAND`.
+MAX_ARGUMENT_BYTES = 128 * 1024 - 1
+# Room kept for what MLflow puts before the command (`source <env>/bin/activate && `,
+# `conda activate <env> && `, under a long MLFLOW_ENV_ROOT) and for the values a user
+# gives the required parameters.
+COMMAND_ALLOWANCE = 8 * 1024
+COMMAND_BUDGET = MAX_ARGUMENT_BYTES - COMMAND_ALLOWANCE
+
+
+def command_line(context: dict) -> str:
+    """The step's MLproject command as MLflow builds it: every default given, and
+    each required parameter its example value, shell-quoted as MLflow quotes them."""
+    parts = [step_kind(context).command]
+    for param in step_parameters(context):
+        value = param.example if param.required else param.default
+        parts.append(f"--{param.name}={shlex.quote(value)}")
+    return " ".join(parts)
+
+
+NUL = "\0"
+
+
+def text_errors(context: dict) -> list[str]:
+    """Answers no file or command line can carry: text that is not UTF-8 (bytes
+    of another encoding reach Python as lone surrogates) or holds a NUL."""
+    errors = []
+    for field, value in context.items():
+        if field.startswith("_") or not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            bad = value[err.start : err.end]
+            errors.append(
+                f"{field}: holds bytes that are not UTF-8 text ({ascii(bad)} at "
+                f"character {err.start}); type it again in a UTF-8 terminal (or save "
+                "the replay file as UTF-8)"
+            )
+            continue
+        if NUL in value:
+            errors.append(
+                f"{field}: holds a NUL character (at character {value.index(NUL)}), "
+                "which no file name or command line can carry; remove it"
+            )
+    return errors
+
+
+def command_length_error(context: dict) -> str | None:
+    """The command MLflow would run, if it is too long for Linux to run."""
+    size = len(command_line(context).encode("utf-8"))
+    if size <= COMMAND_BUDGET:
+        return None
+    own = "".join(p.default or "" for p in step_parameters(context) if not p.builtin)
+    described = any(p.name == "output_description" for p in builtin_parameters(context))
+    description = str(context.get("short_description", "")) if described else ""
+    field = "short_description" if len(description) > len(own) else "parameters"
+    return (
+        f"{field}: makes the step's command {size} bytes long with every default, "
+        f"over the {COMMAND_BUDGET} bytes a step's command may take (Linux runs one "
+        f"argument of at most {MAX_ARGUMENT_BYTES + 1} bytes, and MLflow runs the "
+        "command as one); shorten it"
+    )
+
+
 def validation_errors(context: dict) -> list[str]:
     """Every problem with the answers, one message each: 'field: problem; fix'."""
-    errors = []
+    errors = text_errors(context)
+    if errors:
+        return errors  # the other checks would trip over the same characters
     name = str(context.get("project_name", ""))
     if not name.strip():
         errors.append(
@@ -573,6 +641,8 @@ def validation_errors(context: dict) -> list[str]:
         )
     except SpecError as err:
         errors.extend(f"parameters: {problem}" for problem in err.problems)
+    if not errors and (too_long := command_length_error(context)):
+        errors.append(too_long)
     return errors
 
 

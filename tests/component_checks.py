@@ -119,6 +119,8 @@ def assert_mlflow_accepts_the_project(project: Path, context: dict, tmp: Path) -
     values = {p.name: p.example for p in params if p.required}
     command = entry_point.compute_command(values, str(tmp))
     assert command.startswith(ext.step_kind(context).command + " --")
+    # The hook measures this very command against Linux's limit on one argument.
+    assert command == ext.command_line(context)
     for param in params:
         assert f"--{param.name}=" in command
     return command

@@ -179,6 +179,41 @@ def test_the_defaults_of_cookiecutter_json_are_valid():
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("short_description", "Caf\udce9", "not UTF-8 text ('\\udce9' at character 3)"),
+        ("project_name", "Caf\udce9", "not UTF-8 text"),
+        ("long_description", "a\x00b", "a NUL character (at character 1)"),
+        ("parameters", "note:str=a\x00b", "a NUL character"),
+    ],
+)
+def test_text_no_file_or_command_can_carry_is_refused(field, value, fragment):
+    (error,) = ext.validation_errors(answers(**{field: value}))
+    assert error.startswith(f"{field}: ") and fragment in error
+
+
+def test_the_command_may_take_its_whole_budget_and_no_more():
+    def description_making_a_command_of(size: int) -> dict:
+        others = len(ext.command_line(answers(short_description="x")).encode()) - 1
+        return answers(short_description="x" * (size - others))
+
+    fits = description_making_a_command_of(ext.COMMAND_BUDGET)
+    assert len(ext.command_line(fits).encode()) == ext.COMMAND_BUDGET
+    assert ext.validation_errors(fits) == []
+    (error,) = ext.validation_errors(
+        description_making_a_command_of(ext.COMMAND_BUDGET + 1)
+    )
+    assert error.startswith("short_description: makes the step's command")
+
+
+def test_a_command_made_long_by_parameter_defaults_names_the_parameters():
+    long_default = "y" * 70_000
+    spec = f"a:str={long_default}, b:str={long_default}"
+    (error,) = ext.validation_errors(answers(parameters=spec))
+    assert error.startswith("parameters: makes the step's command")
+
+
 def test_pre_gen_hook_prints_every_problem_and_fails(capsys):
     context = answers(project_slug="Bad Slug", parameters="x:nope")
     assert pre_gen_project.main(context, str(ext.REQUIREMENTS_FILE.parent)) == 1
@@ -197,6 +232,7 @@ def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
     files = {
         "_kinds/generic/run.py": "generic",
         "_kinds/generic/tests/test_run.py": "t",
+        "_kinds/generic/bad_inputs.yaml": "the template's own test cases",
         "_kinds/other/run.py": "other",
         "_environments/python_env/python_env.yaml": "python_env",
         "_environments/python_env/requirements.txt": "python_env pins",
