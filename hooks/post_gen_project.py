@@ -14,6 +14,8 @@ from pathlib import Path
 CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
 KINDS_DIR = "_kinds"
 ENVIRONMENTS_DIR = "_environments"
+# What a kind's folder holds for the template's own tests, not for the step.
+TEMPLATE_ONLY = frozenset({"bad_inputs.yaml"})
 
 
 def promote_chosen_files(project_dir: Path, choices_dir: str, choice: str) -> None:
@@ -21,7 +23,7 @@ def promote_chosen_files(project_dir: Path, choices_dir: str, choice: str) -> No
     ``<choices_dir>/`` with every other choice in it."""
     chosen = project_dir / choices_dir / choice
     for source in sorted(chosen.rglob("*")):
-        if source.is_file():
+        if source.is_file() and source.name not in TEMPLATE_ONLY:
             target = project_dir / source.relative_to(chosen)
             target.parent.mkdir(parents=True, exist_ok=True)
             source.replace(target)

@@ -4,6 +4,7 @@ environment in which a rendered step runs through the real ``mlflow run``."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from datetime import timedelta
@@ -69,3 +70,29 @@ def mlflow_run(project: Path, env: dict[str, str], **params: str):
     return subprocess.run(
         command, cwd=project, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def start_in_own_group(argv: list[str], cwd: Path, env: dict[str, str]):
+    """``argv`` in a process group of its own, as a scheduler starts a step, its
+    output captured: the group can be signalled, or killed if it hangs."""
+    return subprocess.Popen(
+        [str(part) for part in argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``process``; a process that hangs is killed
+    with its whole group, and the test fails."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"{process.args} hung for {timeout} s and was killed")
+    return process.returncode, stdout, stderr
