@@ -20,6 +20,7 @@ import shutil
 import signal
 import stat
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -80,8 +81,9 @@ def one_line(err: BaseException) -> str:
 
 
 def os_problem(err: OSError) -> str:
-    """What went wrong, without the path the message names itself."""
-    return err.strerror or one_line(err)
+    """What went wrong, in the system's words (pyarrow wraps them in its own), without
+    the path: the message names the option instead."""
+    return os.strerror(err.errno) if err.errno else one_line(err)
 
 
 def check_artifact_name(option: str, value: str) -> None:
@@ -395,20 +397,25 @@ class Output:
         if not os.path.lexists(path):
             return
         if self.is_folder:
-            if not is_model_export(path):
-                raise StepError(
-                    f"--{self.option} {self.name!r}: {shown_dir}/{self.name} exists and "
-                    "is not an earlier model export (an MLflow model folder); a model "
-                    f"export replaces nothing else: give another --{self.option} or "
-                    f"--{dir_option}"
-                )
+            if is_model_export(path):
+                return
+            what = "is not an earlier model export (an MLflow model folder)"
+            rule = "a model export replaces nothing else"
         elif path.is_symlink() or not path.is_file():
-            what = "a folder" if path.is_dir() else "not a regular file"
-            raise StepError(
-                f"--{self.option} {self.name!r}: {shown_dir}/{self.name} is {what}; an "
-                f"output file never replaces one: give another --{self.option} or "
-                f"--{dir_option}"
-            )
+            what = "is a folder" if path.is_dir() else "is not a regular file"
+            rule = "an output file never replaces one"
+        else:
+            return
+        # The option that named this output: its own, or the folder for a step whose
+        # output names are fixed.
+        value = shown_dir if self.option == dir_option else self.name
+        instead = f"--{self.option}"
+        if self.option != dir_option:
+            instead += f" or --{dir_option}"
+        raise StepError(
+            f"--{self.option} {value!r}: {shown_dir}/{self.name} {what}; {rule}: "
+            f"give another {instead}"
+        )
 
 
 class Outputs:
@@ -677,4 +684,7 @@ def main(
 def fail(prog: str, message: str, code: int) -> int:
     sys.stdout.flush()
     print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    # This is the step's last word: a warning raised while the interpreter shuts down
+    # would only bury it.
+    warnings.simplefilter("ignore")
     return code
