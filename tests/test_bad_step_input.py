@@ -52,6 +52,7 @@ def inputs(sample_csv, tmp_path_factory):
         "header_only": folder / "header_only.csv",
         "no_price": folder / "no_price.csv",
         "text_price": folder / "text_price.csv",
+        "numeric_dates": folder / "numeric_dates.csv",
         "rf_malformed": folder / "rf_malformed.json",
         "rf_unknown_argument": folder / "rf_unknown_argument.json",
         "not_a_model": folder / "not_a_model",
@@ -64,6 +65,7 @@ def inputs(sample_csv, tmp_path_factory):
     good.head(0).to_csv(files["header_only"], index=False)
     good.drop(columns="price").to_csv(files["no_price"], index=False)
     good.assign(price="free").to_csv(files["text_price"], index=False)
+    good.assign(last_review=20190521).to_csv(files["numeric_dates"], index=False)
     files["rf_malformed"].write_text('{"n_estimators": 10,')
     files["rf_unknown_argument"].write_text(json.dumps({"n_trees": 10}))
     files["not_a_model"].mkdir()

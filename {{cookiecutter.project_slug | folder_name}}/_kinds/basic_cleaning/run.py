@@ -59,7 +59,11 @@ def clean(rows: pd.DataFrame, min_price: float, max_price: float) -> pd.DataFram
 def parse_review_dates(text: pd.Series) -> pd.Series:
     import pandas as pd
 
-    dates = pd.to_datetime(text, format=REVIEW_DATE_FORMAT, errors="coerce")
+    # As text: pandas reads a column of numbers (20190521) as numbers, and would
+    # parse them, with a format, as the epoch offsets it warns of.
+    dates = pd.to_datetime(
+        text.astype("string"), format=REVIEW_DATE_FORMAT, errors="coerce"
+    )
     unreadable = text[text.notna() & dates.isna()]
     if not unreadable.empty:
         raise ValueError(
