@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
+import logging
 import os
 import re
 import shutil
@@ -21,6 +23,7 @@ import signal
 import stat
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -168,9 +171,10 @@ def _on_stop_signal(signum: int, frame: object) -> None:
 
 
 @contextmanager
-def stopping_on_signals() -> Iterator[None]:
+def stopping_on_signals(restore: bool = True) -> Iterator[None]:
     """SIGINT (Ctrl-C), SIGTERM (a scheduler) and SIGHUP raise Interrupted in the
-    block; the handlers before it are put back after."""
+    block. After it, the handlers before it are put back, or, where the process is
+    about to end (``restore=False``), those signals are ignored."""
     before = {number: signal.getsignal(number) for number in STOP_SIGNALS}
     _Signals.held, _Signals.pending = False, None
     for number in STOP_SIGNALS:
@@ -179,7 +183,7 @@ def stopping_on_signals() -> Iterator[None]:
         yield
     finally:
         for number, handler in before.items():
-            signal.signal(number, handler)
+            signal.signal(number, handler if restore else signal.SIG_IGN)
         _Signals.held, _Signals.pending = False, None
 
 
@@ -213,6 +217,22 @@ def start_run(job_type: str, name: str, config: dict) -> wandb.Run:
         raise StepError(f"W&B cannot start the run: {one_line(err)}") from None
     except wandb.errors.Error as err:
         raise StepError(f"W&B cannot start the run: {one_line(err)}") from None
+    except OSError as err:
+        where = f" in {err.filename!r}" if err.filename else ""
+        raise StepError(
+            f"W&B cannot start the run{where}: {os_problem(err)}; make room there, "
+            "or set WANDB_DIR to another folder"
+        ) from None
+
+
+# The runs already finished, by Outputs: their outputs stand only once W&B has
+# recorded them. A run W&B failed to finish cannot be finished again either.
+FINISHED: weakref.WeakSet = weakref.WeakSet()
+
+
+def finish(run: wandb.Run, exit_code: int = 0) -> None:
+    FINISHED.add(run)
+    run.finish(exit_code=exit_code)
 
 
 @contextmanager
@@ -223,14 +243,19 @@ def finishing(run: wandb.Run) -> Iterator[wandb.Run]:
         yield run
     except BaseException as err:
         _Signals.held = True  # the run is being finished: a signal waits for it
-        if isinstance(err, StepError):
-            run.summary["error"] = str(err)
-        elif isinstance(err, Interrupted):
-            run.summary["error"] = f"interrupted by {err}"
-        run.finish(exit_code=1)
+        # Where W&B cannot even record the failure (its folder full), the error
+        # that brought the step here is still the one to report.
+        with suppress(Exception):
+            if run not in FINISHED:
+                if isinstance(err, StepError):
+                    run.summary["error"] = str(err)
+                elif isinstance(err, Interrupted):
+                    run.summary["error"] = f"interrupted by {err}"
+                finish(run, exit_code=1)
         raise
     else:
-        run.finish()
+        if run not in FINISHED:
+            finish(run)
     finally:
         _Signals.held, _Signals.pending = False, None
         forget_logged_outputs(run)
@@ -265,6 +290,16 @@ def check_regular_file(option: str, path: Path, shown: str) -> None:
         raise StepError(f"--{option} {shown!r}: is not a regular file")
 
 
+def check_regular_files(option: str, folder: Path, shown: str) -> None:
+    """Refuse a folder holding anything but folders and regular files."""
+    for path in sorted(folder.rglob("*")):
+        if not (path.is_dir() or path.is_file()):
+            inside = path.relative_to(folder)
+            raise StepError(
+                f"--{option} {shown!r}: {str(inside)!r} in it is not a regular file"
+            )
+
+
 def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Path:
     """The input: a local path as given, or the file (or folder) of a W&B artifact."""
     path = Path(reference)
@@ -272,7 +307,9 @@ def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Pa
         if path.is_dir() != folder:
             kind = "a folder" if folder else "a file"
             raise StepError(f"--{option} {reference!r}: is not {kind}")
-        if not folder:
+        if folder:
+            check_regular_files(option, path, reference)
+        else:
             check_regular_file(option, path, reference)
         return path
     if run.offline:
@@ -375,9 +412,33 @@ def remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def identity(path: Path) -> list[int]:
+    """What tells a file the step wrote from any other: the same file (device and
+    inode), unchanged since (size and modification time). For a folder, the same
+    folder."""
+    info = path.lstat()
+    if stat.S_ISDIR(info.st_mode):
+        return [info.st_dev, info.st_ino]
+    return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns]
+
+
+def kind_of(path: Path) -> str:
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return "a link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a file" if stat.S_ISREG(mode) else "not a regular file"
+
+
 class Output:
     """One file (or, for a model export, one folder) the step writes under
-    --output_dir, and the artifact it is logged as."""
+    --output_dir, and the artifact it is logged as.
+
+    Beside it, in ``.NAME.lock``, the step keeps the lock a run holds while it writes
+    the output and the record of what it wrote there last: an output replaces only
+    what that record names, so never a file the step did not write.
+    """
 
     def __init__(self, folder: Path, name: str, option: str, is_folder: bool):
         self.path = folder / name
@@ -387,25 +448,46 @@ class Output:
         self.previous = folder / f".{name}.previous"
         self.lock = folder / f".{name}.lock"
         self.lock_fd: int | None = None
-        self.written = self.committed = False
+        self.record: list[list[int]] = []  # what the step wrote here before
+        self.replaced: list[int] | None = None  # the earlier output this run replaces
+        # Claimed: it may replace what is there; started: a partial copy exists.
+        self.claimed = self.started = self.written = self.committed = False
         self.artifact: dict | None = None
 
+    @property
+    def kind(self) -> str:
+        return "a folder" if self.is_folder else "a file"
+
+    def read_record(self) -> None:
+        try:
+            text = os.pread(self.lock_fd, 1 << 16, 0).decode("utf-8")
+            self.record = json.loads(text)["written"] if text else []
+        except (ValueError, KeyError, TypeError):
+            self.record = []  # cut short by a crash: it vouches for nothing
+
+    def write_record(self, identities: list[list[int]]) -> None:
+        """Record in place, through the locked file: a rename would put a new,
+        unlocked file in its place while this run still writes."""
+        data = json.dumps({"written": identities}).encode("utf-8")
+        os.ftruncate(self.lock_fd, 0)
+        os.pwrite(self.lock_fd, data, 0)
+        self.record = identities
+
     def check_replaceable(self, dir_option: str, shown_dir: str) -> None:
-        """A CSV output replaces only a file, a model export only an earlier model
-        export: never a folder, a link or anything else the step did not write."""
-        path = self.path
-        if not os.path.lexists(path):
+        """An output replaces only what the step itself last wrote there: an earlier
+        output file, or an earlier model export (an MLflow model folder)."""
+        if not os.path.lexists(self.path):
             return
-        if self.is_folder:
-            if is_model_export(path):
-                return
-            what = "is not an earlier model export (an MLflow model folder)"
-            rule = "a model export replaces nothing else"
-        elif path.is_symlink() or not path.is_file():
-            what = "is a folder" if path.is_dir() else "is not a regular file"
-            rule = "an output file never replaces one"
-        else:
+        found = kind_of(self.path)
+        ours = found == self.kind and identity(self.path) in self.record
+        if self.is_folder and not is_model_export(self.path):
+            ours = False
+        if ours:
+            self.replaced = identity(self.path)
             return
+        if found == self.kind:
+            found += " this step did not write, or one changed since it did"
+        what = "model export" if self.is_folder else "output"
         # The option that named this output: its own, or the folder for a step whose
         # output names are fixed.
         value = shown_dir if self.option == dir_option else self.name
@@ -413,8 +495,9 @@ class Output:
         if self.option != dir_option:
             instead += f" or --{dir_option}"
         raise StepError(
-            f"--{self.option} {value!r}: {shown_dir}/{self.name} {what}; {rule}: "
-            f"give another {instead}"
+            f"--{self.option} {value!r}: {shown_dir}/{self.name} is {found}; a {what} "
+            f"replaces only the one the step last wrote there: move it away, or give "
+            f"another {instead}"
         )
 
 
@@ -422,13 +505,15 @@ class Outputs:
     """The outputs of one run, written as one transaction under --output_dir.
 
     ``claim`` each output before reading any data: it refuses an output that would
-    replace something the step did not write, and locks it, so that a second run
-    writing the same output at the same time is refused on one line. ``write`` each
-    under a temporary name and ``log`` it. When the block ends without an error, every
-    output is renamed into place and logged as a W&B artifact; when it raises (bad
-    data, a full disk, a signal), nothing is renamed, nothing is logged, and every
-    temporary file is removed. A run killed outright (SIGKILL) leaves its temporary
-    files behind: the next run that claims the same output removes them.
+    replace what the step did not write, and locks it, so that a second run writing
+    the same output at the same time is refused on one line. ``write`` each under a
+    temporary name and ``log`` it. When the block ends without an error, every output
+    is renamed into place, logged as a W&B artifact, and the W&B run is finished: the
+    outputs stand only once W&B has recorded them, so leaving the block ends the run.
+    When the block raises (bad data, a full disk, a signal), or W&B cannot record the
+    run, nothing stays renamed, nothing is logged, and every temporary file is
+    removed. A run killed outright (SIGKILL) leaves its temporary files behind: the
+    next run that claims the same output removes them.
     """
 
     def __init__(self, run: wandb.Run, output_dir: str, option: str = "output_dir"):
@@ -439,6 +524,13 @@ class Outputs:
 
     def __enter__(self) -> Self:
         check_output_dir(self.option, self.shown)
+        runs = wandb_folder(self.run)
+        if self.folder.resolve().is_relative_to(runs):
+            raise StepError(
+                f"--{self.option} {self.shown!r}: is inside W&B's folder "
+                f"{str(runs)!r}, where W&B keeps its runs; give outputs a folder of "
+                "their own (default outputs)"
+            )
         try:
             self.created_folder = not self.folder.exists()
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -455,18 +547,19 @@ class Outputs:
         output = Output(self.folder, name, option, is_folder)
         self.lock(output)
         self.outputs.append(output)
+        output.read_record()
         output.check_replaceable(self.option, self.shown)
         self.clear_leftovers(output)
+        output.claimed = True
         return output
 
     def lock(self, output: Output) -> None:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; runs must take turns
-            return
+        import fcntl  # POSIX: Linux and macOS, where MLflow runs its projects
+
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
         while True:
             try:
-                fd = os.open(output.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                fd = os.open(output.lock, flags, 0o644)
             except OSError as err:
                 raise self.os_error(err, f"cannot write {output.name} there") from None
             try:
@@ -492,6 +585,13 @@ class Outputs:
     def clear_leftovers(self, output: Output) -> None:
         """What a run killed outright left: its temporary copy, and the earlier
         output it had moved aside, which is put back if nothing replaced it."""
+        for leftover in (output.partial, output.previous):
+            if os.path.lexists(leftover) and kind_of(leftover) != output.kind:
+                raise StepError(
+                    f"--{self.option} {self.shown!r}: {leftover.name} there is "
+                    f"{kind_of(leftover)}, not what the step leaves; names starting "
+                    "with '.' and the output's name are the step's own: move it away"
+                )
         try:
             remove(output.partial)
             if os.path.lexists(output.previous):
@@ -499,11 +599,13 @@ class Outputs:
                     remove(output.previous)
                 else:
                     output.previous.rename(output.path)
+                    output.replaced = identity(output.path)
         except OSError as err:
             raise self.os_error(err, f"cannot clear an earlier run's {output.name}")
 
     def write(self, output: Output, write: Callable[[Path], object]) -> Path:
         """Call ``write(partial)`` for the temporary path of ``output``."""
+        output.started = True
         try:
             write(output.partial)
         except OSError as err:
@@ -533,6 +635,8 @@ class Outputs:
             if not failed:
                 self.commit()
                 self.log_artifacts()
+                self.finish_run()
+                self.drop_replaced()
         except BaseException:
             failed = True
             raise
@@ -550,7 +654,12 @@ class Outputs:
                 raise RuntimeError(f"{output.name} was claimed but never written")
         for output in self.outputs:
             try:
-                if os.path.lexists(output.path):
+                new = identity(output.partial)
+                # Recorded first: a run killed in between leaves a record that still
+                # vouches for whichever of the two is in place.
+                vouched = [output.replaced, new] if output.replaced else [new]
+                output.write_record(vouched)
+                if output.replaced:
                     if output.is_folder:
                         output.path.rename(output.previous)
                     else:
@@ -574,27 +683,47 @@ class Outputs:
             )
             add_logged_copy(artifact, output.path, logged_outputs_dir(self.run))
             self.run.log_artifact(artifact)
+
+    def finish_run(self) -> None:
+        import wandb
+
+        try:
+            finish(self.run)
+        except (OSError, wandb.errors.Error) as err:
+            problem = os_problem(err) if isinstance(err, OSError) else one_line(err)
+            raise StepError(
+                f"W&B cannot record the run in {str(wandb_folder(self.run))!r}: "
+                f"{problem}; make room there, or set WANDB_DIR to another folder"
+            ) from None
+
+    def drop_replaced(self) -> None:
         for output in self.outputs:
             if os.path.lexists(output.previous):
                 remove(output.previous)
+            output.write_record([identity(output.path)])
 
     def roll_back(self) -> None:
         """Undo what this run wrote and put back what it replaced."""
         for output in reversed(self.outputs):
+            if not output.claimed:
+                continue  # refused: nothing of it is this run's
             if output.committed:
                 remove(output.path)
                 if os.path.lexists(output.previous):
                     output.previous.rename(output.path)
                 output.committed = False
-            remove(output.partial)
+            if output.started:
+                remove(output.partial)
+            output.write_record([output.replaced] if output.replaced else [])
 
     def release(self) -> None:
         for output in self.outputs:
-            if output.lock_fd is not None:
-                # Removed while still held, so no run can lock a file about to go.
+            if not output.record:
+                # Nothing to remember: removed while still held, so that no run
+                # can lock a file about to go.
                 output.lock.unlink(missing_ok=True)
-                os.close(output.lock_fd)
-                output.lock_fd = None
+            os.close(output.lock_fd)
+            output.lock_fd = None
 
 
 def log_dataset_output(
@@ -614,6 +743,12 @@ def link_or_move(source: Path, target: Path) -> None:
         if err.errno not in (errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EXDEV):
             raise
         source.rename(target)
+
+
+def wandb_folder(run: wandb.Run) -> Path:
+    """The ``wandb`` folder W&B keeps its runs in (``<run folder>/files`` is
+    ``run.dir``)."""
+    return Path(run.dir).resolve().parents[1]
 
 
 def logged_outputs_dir(run: wandb.Run) -> Path:
@@ -660,11 +795,17 @@ def main(
     go: Callable[[argparse.Namespace], None],
     argv: list[str] | None = None,
 ) -> int:
-    """Parse the arguments and run ``go``. A StepError, an OS error or a signal
-    becomes one line on stderr, the last the step prints, and a non-zero exit code."""
+    """Parse the arguments (``argv``, or the command line's) and run ``go``. A
+    StepError, an OS error or a signal becomes one line on stderr, the last the step
+    prints, and a non-zero exit code."""
+    # W&B logs to files in its folder; when that folder is full, each failed write
+    # would print a traceback of its own.
+    logging.raiseExceptions = False
     args = build_parser().parse_args(argv)
     prog = Path(sys.argv[0]).name
-    with stopping_on_signals():
+    # Run as a script (no argv), the process ends with the step: a signal after the
+    # step has ended is ignored, rather than cutting short W&B's own exit.
+    with stopping_on_signals(restore=argv is not None):
         try:
             try:
                 go(args)

@@ -108,10 +108,21 @@ def test_csv_round_trip_keeps_awkward_titles(tmp_path, listings):
 
 
 class StagingRun:
-    """Where a real W&B run keeps its files; log_artifact is not called here."""
+    """Stands in for the W&B run around the outputs: its folder, where a real run
+    keeps its files, and what was logged to it. No W&B run is needed to test the
+    files; the kinds' own tests log to real offline runs."""
 
     offline = True
-    dir = "run/files"
+    dir = "wandb/run/files"
+
+    def __init__(self):
+        self.logged, self.finished = [], False
+
+    def log_artifact(self, artifact):
+        self.logged.append(artifact)
+
+    def finish(self, exit_code=0):
+        self.finished = True
 
 
 @pytest.fixture
@@ -121,30 +132,65 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run_outputs() -> step_io.Outputs:
-    return step_io.Outputs(StagingRun(), "out")
+def run_outputs(run=None) -> step_io.Outputs:
+    return step_io.Outputs(run or StagingRun(), "out")
 
 
-def fail_after_writing(rows, *names):
-    """Write ``rows`` as each of ``names`` under out/, then fail: what a run that
-    failed after writing leaves."""
-    with pytest.raises(StepError), run_outputs() as outputs:
+def write_text(text: str, *names: str, fail=False, model=False) -> StagingRun:
+    """A run that writes ``text`` as each of ``names`` under out/ and logs them,
+    or fails once it has written them."""
+    run = StagingRun()
+
+    def write(partial: Path) -> None:
+        if model:
+            partial.mkdir()
+            (partial / "MLmodel").write_text(text)
+        else:
+            partial.write_text(text)
+
+    with run_outputs(run) as outputs:
         for name in names:
-            outputs.write_csv(outputs.claim(name, "output_artifact"), rows)
-        raise StepError("bad data")
+            output = outputs.claim(name, "output_artifact", is_folder=model)
+            outputs.write(output, write)
+            outputs.log(output, "dataset", "a test output")
+        if fail:
+            raise StepError("bad data")
+    return run
 
 
-def test_a_failed_run_leaves_the_old_file_and_nothing_else(workdir, listings):
-    folder = workdir / "out"
-    folder.mkdir()
-    (folder / "a.csv").write_text("old\n")
-    fail_after_writing(listings, "a.csv", "b.csv")
-    assert [p.name for p in folder.iterdir()] == ["a.csv"]
-    assert (folder / "a.csv").read_text() == "old\n"
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
 
 
-def test_a_failed_run_removes_the_folder_it_created(workdir, listings):
-    fail_after_writing(listings, "a.csv")
+def test_a_run_puts_its_outputs_in_place_logs_them_and_finishes(workdir):
+    run = write_text("first\n", "a.csv", "b.csv")
+    assert listing(workdir / "out") == [".a.csv.lock", ".b.csv.lock", "a.csv", "b.csv"]
+    assert [artifact.name for artifact in run.logged] == ["a.csv", "b.csv"]
+    assert run.finished
+
+
+def test_a_failed_run_leaves_the_earlier_output_and_nothing_else(workdir):
+    write_text("first\n", "a.csv")
+    with pytest.raises(StepError):
+        write_text("second\n", "a.csv", "b.csv", fail=True)
+    assert listing(workdir / "out") == [".a.csv.lock", "a.csv"]
+    assert (workdir / "out" / "a.csv").read_text() == "first\n"
+
+
+def test_a_failed_run_removes_the_folder_it_created(workdir):
+    with pytest.raises(StepError):
+        write_text("first\n", "a.csv", fail=True)
+    assert not (workdir / "out").exists()
+
+
+def test_a_run_w_and_b_cannot_finish_leaves_no_output(workdir):
+    class FullRun(StagingRun):
+        def finish(self, exit_code=0):
+            raise OSError(28, "No space left on device")
+
+    refused = "W&B cannot record the run in .*wandb"
+    with pytest.raises(StepError, match=refused), run_outputs(FullRun()) as outputs:
+        outputs.write_csv(outputs.claim("a.csv", "output_artifact"), pd.DataFrame())
     assert not (workdir / "out").exists()
 
 
@@ -161,31 +207,45 @@ def test_a_full_disk_is_one_line_naming_the_folder(workdir):
     assert not (workdir / "out").exists()
 
 
-@pytest.mark.parametrize("name", ["important", "tests"])
-def test_a_csv_output_never_replaces_a_folder(workdir, name):
-    kept = workdir / "out" / name / "keep.txt"
-    kept.parent.mkdir(parents=True)
-    kept.write_text("mine")
-    refused = f"--output_artifact '{name}': out/{name} is a folder"
-    with pytest.raises(StepError, match=refused), run_outputs() as outputs:
-        outputs.claim(name, "output_artifact")
-    assert kept.read_text() == "mine"
-    assert sorted(p.name for p in (workdir / "out").iterdir()) == [name]
+@pytest.mark.parametrize(
+    ("make", "found"),
+    [
+        (lambda path: path.mkdir(), "a folder"),
+        (lambda path: path.symlink_to("elsewhere.csv"), "a link"),
+        (lambda path: os.mkfifo(path), "not a regular file"),
+        (lambda path: path.write_text("mine"), "a file this step did not write"),
+    ],
+    ids=["folder", "link", "fifo", "someone-else-s-file"],
+)
+def test_an_output_replaces_nothing_the_step_did_not_write(workdir, make, found):
+    (workdir / "out").mkdir()
+    make(workdir / "out" / "a.csv")
+    before = listing(workdir / "out")
+    refused = f"--output_artifact 'a.csv': out/a.csv is {found}"
+    with pytest.raises(StepError, match=refused):
+        write_text("new\n", "a.csv")
+    assert listing(workdir / "out") == before
 
 
-def test_a_model_export_replaces_only_an_earlier_model_export(workdir):
-    earlier = workdir / "out" / "model"
-    earlier.mkdir(parents=True)
-    (earlier / "MLmodel").write_text("flavors: {}\n")
-    with run_outputs() as outputs:
-        model = outputs.claim("model", "output_artifact", is_folder=True)
-        outputs.write(model, lambda partial: partial.mkdir())
-    assert list(earlier.iterdir()) == []  # replaced by the new (empty) export
-    (earlier / "notes.txt").write_text("mine")
-    refused = "not an earlier model export"
-    with pytest.raises(StepError, match=refused), run_outputs() as outputs:
-        outputs.claim("model", "output_artifact", is_folder=True)
-    assert (earlier / "notes.txt").read_text() == "mine"
+def test_an_output_changed_since_the_step_wrote_it_is_not_replaced(workdir):
+    write_text("first\n", "a.csv")
+    (workdir / "out" / "a.csv").write_text("edited by hand\n")
+    with pytest.raises(StepError, match="did not write, or one changed since"):
+        write_text("second\n", "a.csv")
+    assert (workdir / "out" / "a.csv").read_text() == "edited by hand\n"
+
+
+def test_a_model_export_replaces_only_the_export_the_step_wrote(workdir):
+    write_text("first", "model", model=True)
+    write_text("second", "model", model=True)
+    assert (workdir / "out" / "model" / "MLmodel").read_text() == "second"
+    look_alike = workdir / "out" / "look_alike"
+    look_alike.mkdir()
+    (look_alike / "MLmodel").write_text("not one of ours")
+    (look_alike / "notes.txt").write_text("mine")
+    with pytest.raises(StepError, match="not an earlier model export|did not write"):
+        write_text("third", "look_alike", model=True)
+    assert (look_alike / "notes.txt").read_text() == "mine"
 
 
 def test_a_second_run_writing_the_same_output_is_refused(workdir):
@@ -197,7 +257,7 @@ def test_a_second_run_writing_the_same_output_is_refused(workdir):
         # The refused run leaves the first one's lock alone.
         assert (workdir / "out" / ".a.csv.lock").exists()
         first.write(output, lambda partial: partial.write_text("new\n"))
-    assert [p.name for p in (workdir / "out").iterdir()] == ["a.csv"]
+    assert listing(workdir / "out") == [".a.csv.lock", "a.csv"]
 
 
 def test_what_a_killed_run_left_is_cleared_and_the_old_output_put_back(workdir):
@@ -205,11 +265,32 @@ def test_what_a_killed_run_left_is_cleared_and_the_old_output_put_back(workdir):
     folder.mkdir()
     (folder / ".a.csv.partial").write_text("half")
     (folder / ".a.csv.previous").write_text("old\n")  # moved aside, not replaced
-    with pytest.raises(StepError), run_outputs() as outputs:
-        outputs.claim("a.csv", "output_artifact")
-        raise StepError("bad data")
-    assert [p.name for p in folder.iterdir()] == ["a.csv"]
+    with pytest.raises(StepError):
+        write_text("new\n", "a.csv", fail=True)
+    assert listing(folder) == [".a.csv.lock", "a.csv"]
     assert (folder / "a.csv").read_text() == "old\n"
+
+
+def test_a_leftover_name_holding_something_else_is_refused(workdir):
+    (workdir / "out" / ".a.csv.partial").mkdir(parents=True)
+    with pytest.raises(StepError, match=r"\.a\.csv\.partial there is a folder"):
+        write_text("new\n", "a.csv")
+    assert (workdir / "out" / ".a.csv.partial").is_dir()
+
+
+def test_a_lock_that_is_a_link_is_never_followed(workdir):
+    (workdir / "out").mkdir()
+    (workdir / "out" / ".a.csv.lock").symlink_to(workdir / "created_by_the_step")
+    with pytest.raises(StepError, match="cannot write a.csv there"):
+        write_text("new\n", "a.csv")
+    assert not (workdir / "created_by_the_step").exists()
+    assert (workdir / "out" / ".a.csv.lock").is_symlink()
+
+
+def test_outputs_never_go_into_w_and_b_s_folder(workdir):
+    refused = pytest.raises(StepError, match="inside W&B's folder")
+    with refused, step_io.Outputs(StagingRun(), "wandb/offline-run-1"):
+        pass
 
 
 @pytest.mark.parametrize("folder", [".", "tests", "wandb/latest-run"])
@@ -229,6 +310,13 @@ def test_an_input_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(StepError, match="is not a regular file"):
         step_io.fetch_input(OfflineRun(), "input", str(fifo))
+
+
+def test_an_input_folder_holding_a_fifo_is_refused_at_once(tmp_path):
+    (tmp_path / "model").mkdir()
+    os.mkfifo(tmp_path / "model" / "model.pkl")
+    with pytest.raises(StepError, match="'model.pkl' in it is not a regular file"):
+        step_io.fetch_input(OfflineRun(), "model", str(tmp_path / "model"), True)
 
 
 def test_an_artifact_describes_a_link_no_later_run_replaces(tmp_path):
@@ -309,9 +397,19 @@ def test_a_failed_block_finishes_the_run_as_failed():
     with pytest.raises(StepError), step_io.finishing(run):
         raise StepError("bad")
     assert run.exit_code == 1
+    run = FinishedRun()
     with step_io.finishing(run):
         pass
     assert run.exit_code == 0
+
+
+def test_a_run_w_and_b_cannot_finish_still_reports_the_first_error():
+    class BrokenRun(FinishedRun):
+        def finish(self, exit_code=0):
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(StepError, match="bad data"), step_io.finishing(BrokenRun()):
+        raise StepError("bad data")
 
 
 def test_a_step_error_is_kept_in_the_summary_of_the_failed_run():

@@ -89,7 +89,11 @@ def test_the_step_writes_the_cleaned_csv_and_logs_it(
     assert step(*argv) == 0
 
     outputs = offline_wandb / "outputs"
-    assert [p.name for p in outputs.iterdir()] == ["cleaned.csv"]
+    # The output, and the step's record of it (see step_io.Output).
+    assert sorted(p.name for p in outputs.iterdir()) == [
+        ".cleaned.csv.lock",
+        "cleaned.csv",
+    ]
     text = pd.read_csv(outputs / "cleaned.csv", dtype=str, keep_default_na=False)
     assert text["id"].tolist() == ["2539", "3647", "3831", "5022", "5178"]
     # Dates go out as they came in: YYYY-MM-DD, and empty where there was none.

@@ -120,7 +120,13 @@ def test_the_step_writes_both_parts_and_logs_them(
     argv = ["--input", "listings.csv", "--test_size", "0.5", "--random_seed", "3"]
     assert step(*argv, "--stratify_by", "neighbourhood_group") == 0
 
-    assert output_files(offline_wandb) == ["test_data.csv", "trainval_data.csv"]
+    # Both parts, and the step's record of each (see step_io.Output).
+    assert output_files(offline_wandb) == [
+        ".test_data.csv.lock",
+        ".trainval_data.csv.lock",
+        "test_data.csv",
+        "trainval_data.csv",
+    ]
     trainval = pd.read_csv(offline_wandb / "outputs" / "trainval_data.csv")
     test = pd.read_csv(offline_wandb / "outputs" / "test_data.csv")
     expected_trainval, expected_test = run.split(

@@ -233,8 +233,10 @@ def test_the_step_trains_logs_and_exports_the_model(
     assert (artifact.name, artifact.type) == ("random_forest_export", "model_export")
 
     export = offline_wandb / "outputs" / "random_forest_export"
+    # The export, and the step's record of it (see step_io.Output).
     assert sorted(p.name for p in (offline_wandb / "outputs").iterdir()) == [
-        "random_forest_export"
+        ".random_forest_export.lock",
+        "random_forest_export",
     ]
     import mlflow.sklearn
 
