@@ -15,6 +15,7 @@ on stdout, still shows which check failed and why.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from collections.abc import Generator
@@ -56,7 +57,17 @@ STOPPED = pytest.StashKey[str]()
 FAILED = pytest.StashKey[list[str]]()
 SIGNALS = pytest.StashKey[AbstractContextManager]()
 # The signal that interrupted the session, as pytest_keyboard_interrupt saw it.
-INTERRUPTIONS: list[str] = []
+INTERRUPTIONS: list[step_io.Interrupted] = []
+
+
+# Each option's type. pytest's parser is not given them: it would refuse a value of
+# the wrong type with its usage, over several lines; option() says it on one.
+OPTION_TYPES = {
+{%- for p in params %}
+    "{{ p.name }}": {{ p.py_type }},
+{%- endfor %}
+}
+EXPECTED = {int: "a whole number", float: "a number"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,7 +75,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 {%- for p in params %}
     group.addoption(
         "--{{ p.name }}",
-        type={{ p.py_type }},
         default={{ "None" if p.required else p.py_default }},
         help={{ p.help | py_str }},
     )
@@ -79,23 +89,34 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.tbstyle = "short"
     # A signal raises step_io.Interrupted, a KeyboardInterrupt, on which pytest stops
     # as on Ctrl-C and still runs pytest_sessionfinish, which fails the W&B run.
-    config.stash[SIGNALS] = step_io.stopping_on_signals()
+    # The process ends with the session: a signal after it is ignored, rather than
+    # cutting W&B's own exit short.
+    config.stash[SIGNALS] = step_io.stopping_on_signals(restore=False)
     config.stash[SIGNALS].__enter__()
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo) -> None:
     if isinstance(excinfo.value, step_io.Interrupted):
-        INTERRUPTIONS.append(f"interrupted by {excinfo.value}")
+        INTERRUPTIONS.append(excinfo.value)
+
+
+def why_it_failed(config: pytest.Config) -> str | None:
+    """The line that says why the step failed, if it did."""
+    if STOPPED in config.stash:
+        return config.stash[STOPPED]
+    if INTERRUPTIONS:
+        return f"interrupted by {INTERRUPTIONS[0]}"
+    failed = config.stash.get(FAILED, [])
+    if failed:
+        names = ", ".join(name.rpartition("::")[2] for name in failed)
+        return f"{len(failed)} check(s) failed: {names} (pytest's report says why)"
+    return None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Say why the step failed, if it did, on the last line of stderr: after W&B's
     last word (pytest_sessionfinish) and whenever the session stopped."""
-    problem = config.stash.get(STOPPED, None) or next(iter(INTERRUPTIONS), None)
-    failed = config.stash.get(FAILED, [])
-    if problem is None and failed:
-        names = ", ".join(name.rpartition("::")[2] for name in failed)
-        problem = f"{len(failed)} check(s) failed: {names} (pytest's report says why)"
+    problem = why_it_failed(config)
     if problem is not None:
         print(f"test_data.py: error: {problem}", file=sys.stderr, flush=True)
     config.stash[SIGNALS].__exit__(None, None, None)
@@ -114,8 +135,24 @@ def fail_run(config: pytest.Config, run: wandb.Run, err: step_io.StepError) -> N
     stop(config, str(err))
 
 
-def required_option(config: pytest.Config, name: str) -> object:
+def option(config: pytest.Config, name: str) -> object:
+    """The option's value, of its type: a value given on the command line that is
+    not of its type stops the session, before any W&B run, as argparse would."""
     value = config.getoption(name)
+    to_type = OPTION_TYPES[name]
+    if not isinstance(value, str) or to_type is str:
+        return value
+    try:
+        return to_type(value)
+    except ValueError:
+        problem = f"expected {EXPECTED[to_type]}"
+    except argparse.ArgumentTypeError as err:
+        problem = str(err)
+    stop(config, f"--{name} {value!r}: {problem}", pytest.ExitCode.USAGE_ERROR)
+
+
+def required_option(config: pytest.Config, name: str) -> object:
+    value = option(config, name)
     if value is None:
         stop(
             config,
@@ -159,7 +196,7 @@ def parameters(request: pytest.FixtureRequest) -> dict[str, object]:
 
 
 def threshold_options(config: pytest.Config) -> dict[str, float | int]:
-    return {name: config.getoption(name) for name in THRESHOLDS}
+    return {name: option(config, name) for name in THRESHOLDS}
 
 
 @pytest.fixture(scope="session")
@@ -265,12 +302,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     failed = sorted(name for name, outcome in outcomes.items() if outcome == "failed")
     passed = len(outcomes) - len(failed)
     config.stash[FAILED] = failed
+    if INTERRUPTIONS:  # as a step run by run.py would exit
+        session.exitstatus = 128 + INTERRUPTIONS[0].signum
     run = config.stash.get(RUN, None)
     if run is None:
         return
     run.log({"checks_passed": passed, "checks_failed": len(failed)})
     run.summary["failed_checks"] = failed
-    stopped = config.stash.get(STOPPED, None) or next(iter(INTERRUPTIONS), None)
-    if stopped is not None:
-        run.summary["error"] = stopped
+    problem = why_it_failed(config)
+    if problem is not None:
+        run.summary["error"] = problem
     run.finish(exit_code=0 if exitstatus == pytest.ExitCode.OK else 1)
