@@ -102,7 +102,7 @@ def test_a_description_too_long_for_the_command_line_is_refused(home, tmp_path):
     result = cookiecutter(home, out, "--replay-file", str(replay), str(REPO_ROOT))
     assert_refused(result, out, "short_description", "shorten it")
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"must stay under {ext.COMMAND_BUDGET:,} bytes" in readme
+    assert f"may take at most {ext.COMMAND_BUDGET:,} bytes" in readme
 
 
 @pytest.mark.slow
