@@ -57,8 +57,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# On every core (pytest-xdist): most tests wait on a step's own processes.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # The property test with 500 fresh examples instead of the bounded, repeatable 25.
 test-thorough: $(INSTALLED)

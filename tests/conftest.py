@@ -53,6 +53,10 @@ def offline_env(folder: Path) -> dict[str, str]:
     for variable in ("WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
         env[variable] = str(folder / variable.lower())
     env.pop("WANDB_API_KEY", None)
+    # A step's environment holds none of the pytest plugins this suite's does
+    # (hypothesis, pytest-cookies, Hydra's): loading them would only add seconds to
+    # every pytest a step starts (data_check's command, each step's own tests).
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     return env
 
 
