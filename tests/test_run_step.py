@@ -60,7 +60,11 @@ def test_a_step_with_every_parameter_type_runs_and_logs_its_artifact(
     assert result.returncode == 0, result.stderr[-3000:]
 
     output = all_types_step / "outputs" / "passed_on.csv"
-    assert files_under(all_types_step / "outputs") == ["passed_on.csv"]
+    # The output, and the step's record of what it wrote (see step_io.Output).
+    assert files_under(all_types_step / "outputs") == [
+        ".passed_on.csv.lock",
+        "passed_on.csv",
+    ]
     pd.testing.assert_frame_equal(pd.read_csv(output), pd.read_csv(sample_csv))
 
     run = only_offline_run(all_types_step)
