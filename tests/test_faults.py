@@ -195,6 +195,15 @@ def test_what_a_killed_run_left_is_cleared_by_the_next(
     assert sorted(p.name for p in output_dir.iterdir()) == OUTPUT_AND_RECORD
 
 
+def holds_a_lock(pid: int) -> bool:
+    """Whether process ``pid`` holds an flock: /proc/locks lists each with its pid."""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if fields[1:2] == ["FLOCK"] and fields[4:5] == [str(pid)]:
+            return True
+    return False
+
+
 def test_a_second_run_at_the_same_time_is_refused_and_the_first_unharmed(
     cleaning_step, sample_csv, step_env, tmp_path
 ):
@@ -203,8 +212,9 @@ def test_a_second_run_at_the_same_time_is_refused_and_the_first_unharmed(
     first, _ = clean(
         cleaning_step, sample_csv, first_dir, step_env, output_dir=output_dir
     )
-    # Held still while it holds its lock, so the second run surely overlaps it.
-    wait_for((output_dir / ".clean_sample.csv.lock").exists, first, "it locked")
+    # Held still once it holds its lock (the kernel lists it in /proc/locks), so the
+    # second run surely overlaps it.
+    wait_for(lambda: holds_a_lock(first.pid), first, "it locked")
     os.killpg(first.pid, signal.SIGSTOP)
     try:
         second, _ = clean(
