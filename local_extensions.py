@@ -25,9 +25,6 @@ from pathlib import Path
 from jinja2.ext import Extension
 
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
-# How MLflow builds the step's environment: the MLproject field each one writes and the
-# files it needs live under _environments/<name>/ (the post-generation hook keeps one).
-ENVIRONMENTS = ("conda", "python_env", "docker")
 TYPES = ("str", "int", "float", "bool")
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
@@ -128,25 +125,30 @@ def _builtin(
     return Parameter(name, type_, default, description, True, online, offline)
 
 
-def _input(name: str, what: str, online: str, offline: str) -> Parameter:
-    return _builtin(
-        name,
-        "str",
-        None,
+# --- the shared builders a kind's spec names, each giving its parameters ---
+
+
+def _input(context: dict, name: str, what: str, online: str, offline: str) -> list:
+    """A required input: a W&B artifact reference or a local path."""
+    description = (
         f"{what}: a W&B artifact reference ({online}, entity/project/name:v3) "
-        "or a local path.",
-        online,
-        offline,
+        "or a local path."
     )
+    return [_builtin(name, "str", None, description, online, offline)]
 
 
-def _output_dir() -> Parameter:
-    return _builtin(
-        "output_dir", "str", "outputs", "Folder outputs are written to before logging."
-    )
+def _output_dir(context: dict) -> list[Parameter]:
+    return [
+        _builtin(
+            "output_dir",
+            "str",
+            "outputs",
+            "Folder outputs are written to before logging.",
+        )
+    ]
 
 
-def _price_range() -> list[Parameter]:
+def _price_range(context: dict) -> list[Parameter]:
     return [
         _builtin(
             "min_price", "float", "10.0", "Lowest nightly price kept, in dollars."
@@ -157,15 +159,16 @@ def _price_range() -> list[Parameter]:
     ]
 
 
-def _dataset_output(context: dict, artifact: str, type_: str) -> list[Parameter]:
+def _dataset_output(context: dict, artifact: str, type: str) -> list[Parameter]:
+    """One dataset logged as an artifact; ``{slug}`` in ``artifact`` is the slug."""
     return [
         _builtin(
             "output_artifact",
             "str",
-            artifact,
+            artifact.format(slug=context.get("project_slug", "step")),
             "Name of the W&B artifact to log, also the output file's name.",
         ),
-        _builtin("output_type", "str", type_, "Type of the output artifact."),
+        _builtin("output_type", "str", type, "Type of the output artifact."),
         _builtin(
             "output_description",
             "str",
@@ -175,9 +178,9 @@ def _dataset_output(context: dict, artifact: str, type_: str) -> list[Parameter]
     ]
 
 
-def _split_options(size_name: str, what: str) -> list[Parameter]:
+def _split_options(context: dict, size: str, what: str) -> list[Parameter]:
     return [
-        _builtin(size_name, "float", "0.2", f"Share of the rows held out for {what}."),
+        _builtin(size, "float", "0.2", f"Share of the rows held out for {what}."),
         _builtin("random_seed", "int", "42", "Seed of the random split."),
         _builtin(
             "stratify_by",
@@ -188,172 +191,97 @@ def _split_options(size_name: str, what: str) -> list[Parameter]:
     ]
 
 
-def _generic(context: dict) -> list[Parameter]:
-    return [
-        _input("input_artifact", "Input CSV", "raw_data.csv:latest", "listings.csv"),
-        *_dataset_output(
-            context, f"{context.get('project_slug', 'step')}.csv", "dataset"
-        ),
-        _output_dir(),
-    ]
+BUILDERS: dict[str, Callable[..., list[Parameter]]] = {
+    "input": _input,
+    "dataset_output": _dataset_output,
+    "price_range": _price_range,
+    "split_options": _split_options,
+    "output_dir": _output_dir,
+}
+# Parameter names a kind's command takes itself, by the command: pytest's options.
+RESERVED_BY = {"pytest": PYTEST_OPTIONS}
 
-
-def _basic_cleaning(context: dict) -> list[Parameter]:
-    return [
-        _input(
-            "input_artifact", "Raw listings CSV", "raw_data.csv:latest", "listings.csv"
-        ),
-        *_dataset_output(context, "clean_sample.csv", "clean_sample"),
-        *_price_range(),
-        _output_dir(),
-    ]
-
-
-def _data_check(context: dict) -> list[Parameter]:
-    return [
-        _input("csv", "CSV to check", "clean_sample.csv:latest", "clean_sample.csv"),
-        _input("ref", "Reference CSV", "clean_sample.csv:reference", "reference.csv"),
-        _builtin(
-            "kl_threshold",
-            "float",
-            "0.2",
-            "Largest KL divergence of neighbourhood_group from the reference.",
-        ),
-        *_price_range(),
-        _builtin("min_rows", "int", "100", "Fewest rows the data may have."),
-        _builtin("max_rows", "int", "1000000", "Most rows the data may have."),
-    ]
-
-
-def _data_split(context: dict) -> list[Parameter]:
-    return [
-        _input("input", "CSV to split", "clean_sample.csv:latest", "clean_sample.csv"),
-        *_split_options("test_size", "the test set"),
-        _output_dir(),
-    ]
-
-
-def _train_random_forest(context: dict) -> list[Parameter]:
-    return [
-        _input(
-            "trainval_artifact",
-            "Training and validation CSV",
-            "trainval_data.csv:latest",
-            "trainval_data.csv",
-        ),
-        *_split_options("val_size", "validation"),
-        _builtin(
-            "rf_config",
-            "str",
-            "rf_config.json",
-            "JSON file of RandomForestRegressor arguments.",
-        ),
-        _builtin(
-            "max_tfidf_features",
-            "int",
-            "10",
-            "Most TF-IDF features taken from the listing titles.",
-        ),
-        _builtin(
-            "log_every",
-            "int",
-            "10",
-            "Trees added between two validation scores logged while training.",
-        ),
-        _builtin(
-            "output_artifact",
-            "str",
-            "random_forest_export",
-            "Name of the W&B model artifact, also the model folder's name.",
-        ),
-        _output_dir(),
-    ]
-
-
-def _test_regression_model(context: dict) -> list[Parameter]:
-    return [
-        _input(
-            "mlflow_model",
-            "Exported MLflow model",
-            "random_forest_export:prod",
-            "random_forest_export",
-        ),
-        _input("test_dataset", "Test CSV", "test_data.csv:latest", "test_data.csv"),
-    ]
+# The step template, and in it one folder per kind of step and per environment.
+TEMPLATE_DIR = (
+    Path(__file__).resolve().parent / "{{cookiecutter.project_slug | folder_name}}"
+)
+KINDS_DIR = TEMPLATE_DIR / "_kinds"
+KIND_SPEC = "_kind.yaml"
 
 
 @dataclass(frozen=True)
 class StepKind:
-    """What a kind of step is: its parameters, command, packages and files."""
+    """What a kind of step is, as its folder's _kind.yaml says."""
 
+    name: str
     summary: str  # Markdown, for the READMEs
+    default_name: str
+    default_description: str
     command: str  # the MLproject command, before the parameters
     packages: tuple[str, ...]  # what every environment pins, from requirements.txt
-    builtins: Callable[[dict], list[Parameter]]
-    files: tuple[tuple[str, str], ...] = (
-        ("run.py", "argument parsing, the data logic and `go()`, the W&B wiring"),
+    parameter_specs: tuple[dict, ...]
+    files: tuple[tuple[str, str], ...]  # each file the kind brings, and what it holds
+    reserved: frozenset[str] = RESERVED_NAMES  # parameter names the command takes
+
+    def builtins(self, context: dict) -> list[Parameter]:
+        """The kind's built-in parameters, in command order."""
+        params = []
+        for spec in self.parameter_specs:
+            if "name" in spec:
+                params.append(
+                    _builtin(
+                        spec["name"],
+                        spec["type"],
+                        None if spec.get("default") is None else str(spec["default"]),
+                        spec["description"],
+                    )
+                )
+            else:
+                ((builder, arguments),) = spec.items()
+                params += BUILDERS[builder](context, **(arguments or {}))
+        return params
+
+
+def load_kind(folder: Path) -> StepKind:
+    """The kind of step ``folder`` defines, read from its _kind.yaml."""
+    import yaml
+
+    path = folder / KIND_SPEC
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for param in spec["parameters"]:
+        builder = next(iter(param)) if "name" not in param else None
+        if builder is not None and (len(param) != 1 or builder not in BUILDERS):
+            raise ValueError(
+                f"{path}: parameter {param!r} is neither name/type/default/"
+                "description nor one of the builders " + ", ".join(BUILDERS)
+            )
+    reserved = RESERVED_NAMES | RESERVED_BY.get(spec.get("reserved_by"), frozenset())
+    return StepKind(
+        name=folder.name,
+        summary=" ".join(spec["summary"].split()),
+        default_name=spec["name"],
+        default_description=" ".join(spec["description"].split()),
+        command=spec["command"],
+        packages=tuple(spec["packages"]),
+        parameter_specs=tuple(spec["parameters"]),
+        files=tuple(spec["files"].items()),
+        reserved=reserved,
     )
-    # Parameter names the command itself takes.
-    reserved: frozenset[str] = RESERVED_NAMES
 
 
-# pyarrow writes the CSV outputs (step_io.to_csv).
-BASE_PACKAGES = ("mlflow", "pandas", "pyarrow", "wandb")
+# How MLflow builds the step's environment, one folder each: the MLproject field it
+# writes, its README text and its files live under _environments/<name>/ (the
+# post-generation hook keeps one).
+ENVIRONMENTS_DIR = TEMPLATE_DIR / "_environments"
+ENVIRONMENTS = tuple(
+    sorted(folder.name for folder in ENVIRONMENTS_DIR.iterdir() if folder.is_dir())
+)
+
+# Every kind of step, found by listing the folders of _kinds/.
 STEP_KINDS = {
-    "generic": StepKind(
-        "reads a CSV, passes its rows through `transform()` (edit it) and logs "
-        "the result as a new artifact",
-        "python run.py",
-        BASE_PACKAGES,
-        _generic,
-    ),
-    "basic_cleaning": StepKind(
-        "keeps the listings priced within `[min_price, max_price]` and inside New "
-        "York City, parses `last_review` as a date, logs rows in and out and the "
-        "cleaned CSV",
-        "python run.py",
-        BASE_PACKAGES,
-        _basic_cleaning,
-    ),
-    "data_check": StepKind(
-        "runs pytest on a CSV: deterministic checks (columns, neighbourhood groups, "
-        "boundaries, prices, row count) and a KL-divergence check of "
-        "`neighbourhood_group` against a reference; a failed check fails the step",
-        "pytest -vv test_data.py",
-        (*BASE_PACKAGES, "pytest"),
-        _data_check,
-        (
-            ("conftest.py", "the check's options and fixtures, the W&B run"),
-            ("test_data.py", "the checks"),
-        ),
-        PYTEST_OPTIONS,
-    ),
-    "data_split": StepKind(
-        "splits a CSV into `trainval_data.csv` and `test_data.csv`, optionally "
-        "stratified, and logs both",
-        "python run.py",
-        (*BASE_PACKAGES, "scikit-learn"),
-        _data_split,
-    ),
-    "train_random_forest": StepKind(
-        "fits a scikit-learn pipeline (imputation, one-hot encoding, TF-IDF of "
-        "titles, a date feature, a random forest), logs validation metrics as the "
-        "forest grows and a feature-importance plot, and exports the model with "
-        "MLflow",
-        "python run.py",
-        ("matplotlib", *BASE_PACKAGES, "scikit-learn"),
-        _train_random_forest,
-        (
-            ("run.py", "argument parsing, the pipeline, training and `go()`"),
-            ("rf_config.json", "the default random-forest arguments"),
-        ),
-    ),
-    "test_regression_model": StepKind(
-        "scores an exported MLflow model on a test CSV and logs r2 and mae",
-        "python run.py",
-        (*BASE_PACKAGES, "scikit-learn"),
-        _test_regression_model,
-    ),
+    folder.name: load_kind(folder)
+    for folder in sorted(KINDS_DIR.iterdir())
+    if (folder / KIND_SPEC).is_file()
 }
 
 
@@ -504,13 +432,6 @@ def kubernetes_name(slug: str) -> str:
     name: ``_`` becomes ``-``, cut to the length MLflow's job names leave."""
     name = re.sub(r"_+", "-", slug)[:KUBERNETES_NAME_LENGTH].strip("-")
     return name or "step"
-
-
-def mlproject_name(context: dict) -> str:
-    """The MLproject's ``name``: the slug, except that a docker step runs on
-    Kubernetes, where MLflow names the job and container after the project."""
-    slug = str(context.get("project_slug", ""))
-    return kubernetes_name(slug) if context.get("environment") == "docker" else slug
 
 
 def pin(package: str) -> str:
@@ -734,7 +655,6 @@ class StepExtension(Extension):
             step_kind=step_kind,
             folder_name=folder_name,
             kubernetes_name=kubernetes_name,
-            mlproject_name=mlproject_name,
             pin=pin,
             yaml_str=yaml_str,
             py_str=py_str,

@@ -3,7 +3,9 @@
 Each kind's own files live under ``_kinds/<kind>/`` in the template, and each
 environment's under ``_environments/<environment>/``, so each reads like the component
 it becomes; this hook moves the chosen ones into place and removes the rest, as
-cookiecutter-data-science removes what a choice does not need.
+cookiecutter-data-science removes what a choice does not need. In those folders, files
+whose names start with ``_`` are the template's own (a kind's spec and bad-input cases,
+an environment's partials): they never reach the step.
 """
 
 import json
@@ -14,25 +16,55 @@ from pathlib import Path
 CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
 KINDS_DIR = "_kinds"
 ENVIRONMENTS_DIR = "_environments"
-# What a kind's folder holds for the template's own tests, not for the step.
-TEMPLATE_ONLY = frozenset({"bad_inputs.yaml"})
 
 
-def promote_chosen_files(project_dir: Path, choices_dir: str, choice: str) -> None:
-    """Move ``<choices_dir>/<choice>/*`` to the project root, then drop
-    ``<choices_dir>/`` with every other choice in it."""
+class Collision(Exception):
+    """Two chosen folders hold a file for the same path of the step."""
+
+
+def chosen_files(project_dir: Path, choices_dir: str, choice: str) -> dict[str, Path]:
+    """The step's path of each file of ``<choices_dir>/<choice>/`` that the step
+    gets, and where it is now."""
     chosen = project_dir / choices_dir / choice
-    for source in sorted(chosen.rglob("*")):
-        if source.is_file() and source.name not in TEMPLATE_ONLY:
-            target = project_dir / source.relative_to(chosen)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source.replace(target)
-    shutil.rmtree(project_dir / choices_dir)
+    return {
+        str(source.relative_to(chosen)): source
+        for source in sorted(chosen.rglob("*"))
+        if source.is_file() and not source.name.startswith("_")
+    }
+
+
+def promote_chosen_files(project_dir: Path, choices: dict[str, str]) -> None:
+    """Move each chosen folder's files to the step's root, then drop the folders of
+    choices with every other choice in them. Refuse, before moving anything, a file
+    that is already in the step or that two chosen folders both bring."""
+    moves: dict[str, Path] = {}
+    for choices_dir, choice in choices.items():
+        for target, source in chosen_files(project_dir, choices_dir, choice).items():
+            if target in moves or (project_dir / target).exists():
+                raise Collision(
+                    f"{choices_dir}/{choice}/{target} would overwrite "
+                    f"{target} of the step"
+                )
+            moves[target] = source
+    for target, source in moves.items():
+        (project_dir / target).parent.mkdir(parents=True, exist_ok=True)
+        source.replace(project_dir / target)
+    for choices_dir in choices:
+        shutil.rmtree(project_dir / choices_dir)
 
 
 def main(context: dict, project_dir: Path) -> int:
-    promote_chosen_files(project_dir, KINDS_DIR, context["step_kind"])
-    promote_chosen_files(project_dir, ENVIRONMENTS_DIR, context["environment"])
+    try:
+        promote_chosen_files(
+            project_dir,
+            {
+                KINDS_DIR: context["step_kind"],
+                ENVIRONMENTS_DIR: context["environment"],
+            },
+        )
+    except Collision as err:
+        print(f"The step was not generated: {err}; rename one of them", file=sys.stderr)
+        return 1
     return 0
 
 

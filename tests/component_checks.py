@@ -17,36 +17,39 @@ from mlflow.projects._project_spec import load_project
 
 import local_extensions as ext
 
-SHARED_FILES = {
-    ".gitignore",
-    "MLproject",
-    "README.md",
-    "step_io.py",
-    "tests/conftest.py",
-    "tests/step_testing.py",
-    "tests/test_step_io.py",
-}
-KIND_FILES = {
-    "generic": {"run.py", "tests/test_run.py"},
-    "basic_cleaning": {"run.py", "tests/test_run.py"},
-    "data_check": {"conftest.py", "test_data.py", "tests/test_checks.py"},
-    "data_split": {"run.py", "tests/test_run.py"},
-    "train_random_forest": {"run.py", "rf_config.json", "tests/test_run.py"},
-    "test_regression_model": {"run.py", "tests/test_run.py"},
-}
+
+def step_files_of(folder: Path, leave_out: tuple[str, ...] = ()) -> set[str]:
+    """The files of a template folder that reach the step: not the template's own
+    (names starting with _), nor those of the folders left out."""
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not path.name.startswith("_")
+        and "__pycache__" not in path.parts
+        and path.relative_to(folder).parts[0] not in leave_out
+    }
+
+
+# Derived from the template's folders, as the post-generation hook sees them.
+ENVIRONMENTS_DIR = ext.TEMPLATE_DIR / "_environments"
+SHARED_FILES = step_files_of(ext.TEMPLATE_DIR, ("_kinds", "_environments"))
+KIND_FILES = {kind: step_files_of(ext.KINDS_DIR / kind) for kind in ext.STEP_KINDS}
 ENVIRONMENT_FILES = {
-    "conda": {"conda.yml"},
-    "python_env": {"python_env.yaml", "requirements.txt"},
-    "docker": {
-        ".dockerignore",
-        "Dockerfile",
-        "kubernetes_config.json",
-        "kubernetes_job.yaml",
-        "requirements.txt",
-    },
+    env: step_files_of(ENVIRONMENTS_DIR / env) for env in ext.ENVIRONMENTS
 }
-# The file that holds the step's identity and argument parser.
-ENTRY_FILE = {kind: "run.py" for kind in KIND_FILES} | {"data_check": "conftest.py"}
+
+
+def entry_file(kind: str) -> str:
+    """The kind's file that holds the step's identity and argument parser."""
+    (name,) = [
+        name
+        for name in sorted(KIND_FILES[kind])
+        if 'include "identity.py.j2"' in (ext.KINDS_DIR / kind / name).read_text()
+    ]
+    return name
+
+
 RUFF = Path(sys.executable).parent / "ruff"
 
 
@@ -73,7 +76,11 @@ def assert_no_jinja_left(project: Path) -> None:
 def assert_mlproject_declares_every_parameter(project: Path, context: dict) -> None:
     spec = yaml.safe_load((project / "MLproject").read_text(encoding="utf-8"))
     expected = ext.step_parameters(context)
-    assert spec["name"] == ext.mlproject_name(context)
+    # A docker step runs on Kubernetes, where MLflow names the job and its container
+    # after the project: Kubernetes takes only lower-case letters, digits and -.
+    slug = context["project_slug"]
+    docker = context["environment"] == "docker"
+    assert spec["name"] == (ext.kubernetes_name(slug) if docker else slug)
     assert_one_environment_field(spec, context)
     declared = spec["entry_points"]["main"]["parameters"]
     assert list(declared) == [p.name for p in expected]
@@ -144,7 +151,7 @@ def assert_ruff_clean(project: Path) -> None:
 
 def assert_answers_are_data(project: Path, context: dict) -> None:
     """The answers reach the code only as string constants, and read back intact."""
-    source = (project / ENTRY_FILE[context["step_kind"]]).read_text(encoding="utf-8")
+    source = (project / entry_file(context["step_kind"])).read_text(encoding="utf-8")
     tree = ast.parse(source)
     assignment = next(
         node

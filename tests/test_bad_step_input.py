@@ -1,5 +1,5 @@
 """Bad input to a generated step, for every kind: each kind's cases live in its
-folder, ``_kinds/<kind>/bad_inputs.yaml``, and this one test runs them all, for real.
+folder, ``_kinds/<kind>/_bad_inputs.yaml``, and this one test runs them all, for real.
 
 Each must exit non-zero with one line naming the option and the problem, the last
 line on stderr (W&B's own lines come before it: W&B is not silenced here); finish its
@@ -23,7 +23,7 @@ from wandb_log import offline_runs
 pytestmark = pytest.mark.slow
 
 KINDS_DIR = REPO_ROOT / "{{cookiecutter.project_slug | folder_name}}" / "_kinds"
-CASES_FILE = "bad_inputs.yaml"
+CASES_FILE = "_bad_inputs.yaml"
 # What the step writes while it runs, beside its own files.
 RUN_LEFTOVERS = {"wandb", "__pycache__", ".pytest_cache", "mlruns"}
 

@@ -9,6 +9,9 @@ import pytest
 
 import local_extensions as ext
 from hooks import post_gen_project, pre_gen_project
+from scripts import kind_table
+
+REPO_ROOT = ext.REQUIREMENTS_FILE.parent
 
 DEFAULTS = json.loads((ext.REQUIREMENTS_FILE.parent / "cookiecutter.json").read_text())
 
@@ -156,7 +159,7 @@ def test_other_bad_answers_name_their_field(field, value):
 def test_an_unknown_environment_is_refused_with_the_choices():
     assert ext.validation_errors(answers(environment="pip")) == [
         "environment: unknown environment 'pip'; choose one of "
-        "conda, python_env, docker"
+        "conda, docker, python_env"
     ]
 
 
@@ -171,12 +174,21 @@ def test_the_defaults_of_cookiecutter_json_are_valid():
         environment=DEFAULTS["environment"][0],
     )
     assert ext.validation_errors(context) == []
-    assert DEFAULTS["step_kind"] == list(ext.STEP_KINDS)
     assert DEFAULTS["python_version"] == list(ext.PYTHON_VERSIONS)
-    assert DEFAULTS["environment"] == list(ext.ENVIRONMENTS)
-    assert set(DEFAULTS["__prompts__"]["environment"]) - {"__prompt__"} == set(
-        ext.ENVIRONMENTS
-    )
+
+
+@pytest.mark.parametrize(
+    ("choice", "folders"),
+    [("step_kind", ext.STEP_KINDS), ("environment", ext.ENVIRONMENTS)],
+)
+def test_each_choice_is_a_folder_of_the_template_and_has_its_label(choice, folders):
+    # cookiecutter reads the choices and their labels only from cookiecutter.json;
+    # the template knows them by listing its folders.
+    assert sorted(DEFAULTS[choice]) == sorted(folders)
+    labels = DEFAULTS["__prompts__"][choice]
+    assert sorted(set(labels) - {"__prompt__"}) == sorted(folders)
+    for name in folders:
+        assert labels[name].startswith(f"{name}: "), labels[name]
 
 
 @pytest.mark.parametrize(
@@ -228,21 +240,29 @@ def test_pre_gen_hook_accepts_good_answers(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
-    files = {
-        "_kinds/generic/run.py": "generic",
-        "_kinds/generic/tests/test_run.py": "t",
-        "_kinds/generic/bad_inputs.yaml": "the template's own test cases",
-        "_kinds/other/run.py": "other",
-        "_environments/python_env/python_env.yaml": "python_env",
-        "_environments/python_env/requirements.txt": "python_env pins",
-        "_environments/docker/requirements.txt": "docker pins",
-        "_environments/docker/.dockerignore": "docker",
-        "MLproject": "shared",
-    }
+def make_files(folder, files: dict[str, str]) -> None:
     for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
+    make_files(
+        tmp_path,
+        {
+            "_kinds/generic/run.py": "generic",
+            "_kinds/generic/tests/test_run.py": "t",
+            "_kinds/generic/_kind.yaml": "the template's own spec",
+            "_kinds/generic/_bad_inputs.yaml": "the template's own test cases",
+            "_kinds/other/run.py": "other",
+            "_environments/python_env/python_env.yaml": "python_env",
+            "_environments/python_env/requirements.txt": "python_env pins",
+            "_environments/python_env/_mlproject.yaml": "a partial",
+            "_environments/docker/requirements.txt": "docker pins",
+            "_environments/docker/.dockerignore": "docker",
+            "MLproject": "shared",
+        },
+    )
 
     context = answers(step_kind="generic", environment="python_env")
     assert post_gen_project.main(context, tmp_path) == 0
@@ -260,6 +280,27 @@ def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
     assert (tmp_path / "requirements.txt").read_text() == "python_env pins"
 
 
+@pytest.mark.parametrize(
+    "files",
+    [
+        {
+            "_kinds/generic/requirements.txt": "kind",
+            "_environments/conda/requirements.txt": "env",
+        },
+        {"_kinds/generic/MLproject": "kind", "MLproject": "shared"},
+    ],
+    ids=["kind-and-environment", "kind-and-shared"],
+)
+def test_post_gen_hook_refuses_two_files_for_one_path(tmp_path, capsys, files):
+    make_files(tmp_path, {"_kinds/generic/run.py": "generic", **files})
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    context = answers(step_kind="generic", environment="conda")
+    assert post_gen_project.main(context, tmp_path) == 1
+    assert "would overwrite" in capsys.readouterr().err
+    # Nothing moved: cookiecutter then removes the whole folder.
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+
+
 def test_pins_come_from_the_suites_requirements():
     from importlib.metadata import version
 
@@ -270,14 +311,9 @@ def test_pins_come_from_the_suites_requirements():
         ext.pin("not-a-package")
 
 
-def test_the_readme_kind_table_lists_every_kind_and_its_parameters():
-    readme = (ext.REQUIREMENTS_FILE.parent / "README.md").read_text(encoding="utf-8")
-    for name, kind in ext.STEP_KINDS.items():
-        (row,) = [
-            line for line in readme.splitlines() if line.startswith(f"| `{name}` |")
-        ]
-        for param in kind.builtins({"project_slug": "x", "short_description": ""}):
-            assert f"`{param.name}`" in row, (name, param.name)
+def test_the_readme_kind_table_is_the_one_the_specs_give():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert kind_table.table() in readme, "run: python scripts/kind_table.py --write"
 
 
 def test_a_data_check_parameter_cannot_shadow_a_pytest_option():

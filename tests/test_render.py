@@ -12,7 +12,7 @@ from importlib.metadata import version
 import component_checks as check
 import pytest
 import yaml
-from component_checks import ENTRY_FILE, ENVIRONMENT_FILES, KIND_FILES
+from component_checks import ENVIRONMENT_FILES, KIND_FILES, entry_file
 from conftest import ALL_TYPES_PARAMETERS
 from cookiecutter.exceptions import FailedHookException
 
@@ -110,7 +110,7 @@ def test_run_py_holds_the_answers_as_data(rendered):
     project, context = rendered
     check.assert_answers_are_data(project, context)
     # Answers appear only inside string constants: no call, name or import they added.
-    source = (project / ENTRY_FILE[context["step_kind"]]).read_text(encoding="utf-8")
+    source = (project / entry_file(context["step_kind"])).read_text(encoding="utf-8")
     names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
     assert not names & {"touch", "rm", "id", "pwned", "alert", "x"}
 
@@ -136,7 +136,8 @@ def test_readme_documents_every_parameter_and_how_to_run(rendered):
     if environment == "docker":
         image = ext.kubernetes_name(context["project_slug"])
         assert f"docker build -t {image} ." in readme
-        assert "mlflow run ." + online in readme
+        # The container sees the W&B key only if it is passed.
+        assert "mlflow run . -A env=WANDB_API_KEY" + online in readme
         assert (
             "mlflow run . --backend kubernetes --backend-config kubernetes_config.json "
             "--build-image" + online in readme
