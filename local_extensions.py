@@ -624,16 +624,48 @@ def py_str(text: str) -> str:
     return quote + "".join(out) + quote
 
 
-# Every character that can open markup, a block, a table cell, HTML, an entity or
-# (on GitHub) math; quotes, colons and the like stay as typed, for a readable source.
-_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$&=])")
+# Markdown: escape only what would change the rendering, so that the text reads as
+# typed in a terminal too ("MLflow + W&B pipeline.", "price_filter"), and opens no
+# markup, table cell or HTML on GitHub.
+# What opens markup anywhere in a line: code, HTML and autolinks, links and images,
+# a table cell, strikethrough, math (GitHub), and the escape itself.
+_MD_ALWAYS = frozenset("\\`<>[]|~$")
+# An entity: &amp; &#38; &#x26;.
+_MD_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+# What opens a block only at the start of a line: a heading, a list item, a quote.
+_MD_LINE_START = re.compile(r"^(#{1,6}(?= |$)|[-+*](?= |$)|>|[0-9]{1,9}[.)](?= |$))")
+# A thematic break: three or more of - * _ alone on the line.
+_MD_RULE = re.compile(r"^([-*_])( *\1){2,} *$")
+
+
+def _md_char(line: str, index: int) -> str:
+    char = line[index]
+    before = line[index - 1] if index else " "
+    after = line[index + 1] if index + 1 < len(line) else " "
+    if char in _MD_ALWAYS:
+        return "\\" + char
+    # * opens or closes emphasis beside anything but a space; _ only at a word's edge.
+    if char == "*" and not (before.isspace() and after.isspace()):
+        return "\\" + char
+    if char == "_" and not (before.isalnum() and after.isalnum()):
+        return "\\" + char
+    if char == "&" and _MD_ENTITY.match(line, index):
+        return "\\" + char
+    return char
 
 
 def md_inline(text: str) -> str:
-    """Text for one Markdown line or table cell: markup characters escaped and line
-    breaks turned to spaces, so the text can open no markup, cell or HTML."""
-    one_line = " ".join(str(text).split())
-    return _MD_SPECIALS.sub(r"\\\1", one_line)
+    """Text for one Markdown line or table cell: line breaks turned to spaces, and
+    escaped only where a character would open markup, a cell or HTML."""
+    line = " ".join(str(text).split())
+    if _MD_RULE.match(line):
+        return "\\" + "".join(_md_char(line, i) for i in range(len(line)))
+    escaped = "".join(_md_char(line, i) for i in range(len(line)))
+    start = _MD_LINE_START.match(escaped)
+    if start:
+        marker = start.group(0)
+        escaped = marker[:-1] + "\\" + marker[-1] + escaped[len(marker) :]
+    return escaped
 
 
 def md_block(text: str) -> str:
@@ -650,12 +682,17 @@ class StepExtension(Extension):
         # The hooks run from temporary copies, so they learn from here where the
         # template root (and this module) is.
         environment.globals["template_root"] = str(Path(__file__).resolve().parent)
+        environment.globals["ruff_rules"] = ruff_rules
         environment.filters.update(
             step_parameters=step_parameters,
             step_kind=step_kind,
             folder_name=folder_name,
+            slug=slug,
+            kind_default_name=kind_default_name,
+            kind_default_description=kind_default_description,
             kubernetes_name=kubernetes_name,
             pin=pin,
+            ruff_target=ruff_target,
             yaml_str=yaml_str,
             py_str=py_str,
             md_inline=md_inline,

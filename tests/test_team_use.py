@@ -266,7 +266,7 @@ def test_a_user_config_sets_team_wide_defaults(tmp_path, env, given_by):
     assert lines[2] == TEAM_DEFAULTS["short_description"]
     table = readme_parameters(step)
     assert table["min_rows"] == ("int", "1")
-    assert table["ratio"] == ("float", "0\\.5")
+    assert table["ratio"] == ("float", "0.5")
     # The config's replay_dir was used, and nothing else was written to HOME.
     assert (tmp_path / "replay" / f"{REPO_ROOT.name}.json").is_file()
     assert [p.name for p in Path(env["HOME"]).iterdir()] in ([], [".cookiecutterrc"])
