@@ -35,7 +35,7 @@ demo: $(INSTALLED) $(SAMPLE)
 	  $(BIN)/mlflow run . --env-manager local -P input_artifact=$(SAMPLE)
 	@echo
 	@echo "Step rendered in:  demo/basic_cleaning"
-	@echo "Output file:       demo/basic_cleaning/outputs/basic_cleaning.csv"
+	@echo "Output file:       demo/basic_cleaning/outputs/clean_sample.csv"
 	@echo "W&B offline run:   $$(ls -d demo/basic_cleaning/wandb/offline-run-* | tail -n 1)"
 	@echo "MLflow runs:       sqlite:///$(DEMO)/mlflow.db"
 	@echo

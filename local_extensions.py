@@ -411,6 +411,32 @@ def step_parameters(context: dict) -> list[Parameter]:
     )
 
 
+DEFAULT_SLUG = "step"
+
+
+def slug(name: str) -> str:
+    """The step's default slug: its name as a lower-case Python identifier, letters
+    transliterated rather than dropped (Nettoyage Données: nettoyage_donnees)."""
+    from slugify import slugify
+
+    text = slugify(str(name), separator="_", max_length=100, word_boundary=True)
+    if not text:
+        return DEFAULT_SLUG
+    if text[0].isdigit() or keyword.iskeyword(text):
+        text = f"{DEFAULT_SLUG}_{text}"[:100].rstrip("_")
+    return text
+
+
+def kind_default_name(kind: str) -> str:
+    """The default name of a step of ``kind``, from its spec."""
+    return step_kind({"step_kind": kind}).default_name
+
+
+def kind_default_description(kind: str) -> str:
+    """The default one-line description of a step of ``kind``, from its spec."""
+    return step_kind({"step_kind": kind}).default_description
+
+
 def folder_name(slug: str) -> str:
     """The generated folder's name: the slug, or, for a slug the pre-generation hook
     is about to refuse, a safe stand-in that cookiecutter creates and the hook's
@@ -442,6 +468,22 @@ def pin(package: str) -> str:
         if name.strip().lower() == package.lower() and version:
             return f"{package}=={version.strip()}"
     raise LookupError(f"{package} is not pinned in {REQUIREMENTS_FILE}")
+
+
+def ruff_rules() -> list[str]:
+    """The lint rules the template holds its own code to (its pyproject.toml): a
+    generated step's pyproject.toml selects the same."""
+    import tomllib
+
+    config = tomllib.loads(
+        REQUIREMENTS_FILE.with_name("pyproject.toml").read_text(encoding="utf-8")
+    )
+    return config["tool"]["ruff"]["lint"]["select"]
+
+
+def ruff_target(python_version: str) -> str:
+    """ruff's name for a Python version: 3.12 is py312."""
+    return "py" + python_version.replace(".", "")
 
 
 # Linux caps one argument of a command at 128 KiB, its terminating NUL included

@@ -53,6 +53,28 @@ def promote_chosen_files(project_dir: Path, choices: dict[str, str]) -> None:
         shutil.rmtree(project_dir / choices_dir)
 
 
+def quick_start(readme: Path) -> list[str]:
+    """The commands under the step README's "Quick start": one source for the README
+    and for what this hook prints."""
+    lines = readme.read_text(encoding="utf-8").splitlines()
+    start = lines.index("```bash", lines.index("## Quick start")) + 1
+    return lines[start : lines.index("```", start)]
+
+
+def next_steps(context: dict, project_dir: Path) -> str:
+    commands = quick_start(project_dir / "README.md")
+    return "\n".join(
+        [
+            f"Created {project_dir.name}/ ({project_dir}): a {context['step_kind']} "
+            f"step, its environment {context['environment']}.",
+            f"Next, in {project_dir.name}/: run it offline on a local file, run its "
+            "tests, log in to W&B for online runs:",
+            *(f"  {command}" for command in commands),
+            "Its README.md has the rest: every parameter, and the online command.",
+        ]
+    )
+
+
 def main(context: dict, project_dir: Path) -> int:
     try:
         promote_chosen_files(
@@ -65,6 +87,7 @@ def main(context: dict, project_dir: Path) -> int:
     except Collision as err:
         print(f"The step was not generated: {err}; rename one of them", file=sys.stderr)
         return 1
+    print(next_steps(context, project_dir))
     return 0
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from jinja2 import Template
 from mlflow.projects import env_type
 from mlflow.projects._project_spec import load_project
 
@@ -57,11 +58,17 @@ def files_of(project: Path) -> set[str]:
     return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
 
 
+def rendered_names(names: set[str], context: dict) -> set[str]:
+    """File names as cookiecutter renders them (a test file is named after the slug)."""
+    return {Template(name).render(cookiecutter=context) for name in names}
+
+
 def assert_exact_file_set(project: Path, context: dict) -> None:
-    assert files_of(project) == (
+    assert files_of(project) == rendered_names(
         SHARED_FILES
         | KIND_FILES[context["step_kind"]]
-        | ENVIRONMENT_FILES[context["environment"]]
+        | ENVIRONMENT_FILES[context["environment"]],
+        context,
     )
 
 
@@ -139,14 +146,17 @@ def assert_python_compiles(project: Path) -> None:
 
 
 def assert_ruff_clean(project: Path) -> None:
-    for args in (["check"], ["format", "--check"]):
-        result = subprocess.run(
-            [str(RUFF), *args, "--isolated", "--no-cache", "."],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    """ruff, as a user's would run: with the step's own configuration, from the
+    step's folder and from the folder holding it."""
+    for cwd, target in ((project, "."), (project.parent, project.name)):
+        for args in (["check"], ["format", "--check"]):
+            result = subprocess.run(
+                [str(RUFF), *args, "--no-cache", target],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+            )
+            assert result.returncode == 0, (cwd, result.stdout + result.stderr)
 
 
 def assert_answers_are_data(project: Path, context: dict) -> None:

@@ -139,7 +139,9 @@ def test_a_conda_step_pins_its_environment_in_conda_yml(cookies):
 def test_a_python_env_step_runs_in_the_environment_uv_builds(
     cookies, sample_csv, tmp_path
 ):
-    project, context = render(cookies, "python_env", python_version=SUITE_PYTHON)
+    project, context = render(
+        cookies, "python_env", python_version=SUITE_PYTHON, step_kind="generic"
+    )
     env_root = tmp_path / "mlflow_envs"
     env_root.mkdir()
     # Offline W&B, a sqlite store, and this suite's bin (which holds uv) first on PATH.

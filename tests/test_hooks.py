@@ -246,7 +246,7 @@ def make_files(folder, files: dict[str, str]) -> None:
         (folder / name).write_text(text)
 
 
-def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
+def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path, capsys):
     make_files(
         tmp_path,
         {
@@ -261,6 +261,7 @@ def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
             "_environments/docker/requirements.txt": "docker pins",
             "_environments/docker/.dockerignore": "docker",
             "MLproject": "shared",
+            "README.md": "# Step\n\n## Quick start\n\n```bash\nrun it\n```\n",
         },
     )
 
@@ -270,6 +271,7 @@ def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     assert left == [
         "MLproject",
+        "README.md",
         "python_env.yaml",
         "requirements.txt",
         "run.py",
@@ -278,6 +280,10 @@ def test_post_gen_hook_keeps_only_the_chosen_kind_and_environment(tmp_path):
     ]
     assert (tmp_path / "run.py").read_text() == "generic"
     assert (tmp_path / "requirements.txt").read_text() == "python_env pins"
+    # What was made, and the README's quick start.
+    printed = capsys.readouterr().out
+    assert f"Created {tmp_path.name}/ ({tmp_path}): a generic step" in printed
+    assert "\n  run it\n" in printed
 
 
 @pytest.mark.parametrize(
@@ -314,6 +320,34 @@ def test_pins_come_from_the_suites_requirements():
 def test_the_readme_kind_table_is_the_one_the_specs_give():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert kind_table.table() in readme, "run: python scripts/kind_table.py --write"
+
+
+@pytest.mark.parametrize("kind", sorted(ext.STEP_KINDS))
+def test_a_kind_s_spec_names_the_files_its_folder_brings(kind):
+    folder = ext.KINDS_DIR / kind
+    brought = {
+        path.name
+        for path in folder.iterdir()
+        if path.is_file() and not path.name.startswith("_")
+    }
+    assert {name for name, _ in ext.STEP_KINDS[kind].files} == brought
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Basic Cleaning", "basic_cleaning"),
+        ("Basic Cleaning (v2)", "basic_cleaning_v2"),
+        ("2nd Cleaning", "step_2nd_cleaning"),
+        ("Nettoyage Données", "nettoyage_donnees"),
+        ("Price-Filter", "price_filter"),
+        ("class", "step_class"),
+        ("!!!", "step"),
+    ],
+)
+def test_the_default_slug_is_always_a_valid_one(name, expected):
+    assert ext.slug(name) == expected
+    assert ext.validation_errors(answers(project_slug=ext.slug(name))) == []
 
 
 def test_a_data_check_parameter_cannot_shadow_a_pytest_option():

@@ -7,13 +7,14 @@ from __future__ import annotations
 import ast
 import json
 import re
+import tomllib
 from importlib.metadata import version
 
 import component_checks as check
 import pytest
 import yaml
 from component_checks import ENVIRONMENT_FILES, KIND_FILES, entry_file
-from conftest import ALL_TYPES_PARAMETERS
+from conftest import ALL_TYPES_PARAMETERS, REPO_ROOT
 from cookiecutter.exceptions import FailedHookException
 
 import local_extensions as ext
@@ -99,6 +100,22 @@ def test_conda_env_pins_what_the_suite_runs_with(rendered):
     assert pip_section["pip"] == [
         f"{package}=={version(package)}" for package in ext.step_kind(context).packages
     ]
+    # What the step's own tests need besides, pinned the same way.
+    tests_need = (project / "tests" / "requirements.txt").read_text().splitlines()
+    assert [line for line in tests_need if not line.startswith("#")] == [
+        f"pytest=={version('pytest')}"
+    ]
+
+
+def test_the_step_s_tool_settings_follow_the_answers(rendered):
+    project, context = rendered
+    config = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    ours = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    ruff = config["tool"]["ruff"]
+    assert ruff["target-version"] == "py" + context["python_version"].replace(".", "")
+    assert ruff["lint"]["select"] == ours["tool"]["ruff"]["lint"]["select"]
+    assert {"wandb", "mlruns", "outputs"} <= set(ruff["extend-exclude"])
+    assert config["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
 
 
 def test_python_compiles_and_ruff_passes(rendered):
@@ -212,3 +229,22 @@ def test_every_combination_renders_a_valid_step(
     assert result.exception is None, result.exception
     check.assert_no_jinja_left(result.project_path)
     check.assert_valid_component(result.project_path, result.context, tmp_path)
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_FILES))
+def test_the_defaults_fit_the_kind(cookies, kind):
+    # Only the kind chosen: the name, slug, folder and descriptions follow from it.
+    result = cookies.bake(extra_context={"step_kind": kind})
+    assert result.exception is None, result.exception
+    spec = ext.STEP_KINDS[kind]
+    assert result.context["project_name"] == spec.default_name
+    assert result.context["short_description"] == spec.default_description
+    assert result.project_path.name == ext.slug(spec.default_name)
+    readme = (result.project_path / "README.md").read_text(encoding="utf-8")
+    assert f"A `{kind}` step of an MLflow + W&B pipeline: it {spec.summary}" in readme
+
+
+def test_the_defaults_alone_give_a_basic_cleaning_step_named_so(cookies):
+    result = cookies.bake()
+    assert result.context["step_kind"] == "basic_cleaning"
+    assert result.project_path.name == "basic_cleaning"

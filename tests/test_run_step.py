@@ -4,14 +4,17 @@ on generated listings, then read back what the step wrote and what W&B logged.""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
-from component_checks import KIND_FILES
+from component_checks import KIND_FILES, assert_ruff_clean
 from conftest import ALL_TYPES_PARAMETERS, mlflow_run
 from wandb_log import offline_runs
+
+from hooks.post_gen_project import quick_start
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +24,11 @@ DESCRIPTION = 'Cleaned "listings": 100% #ok $(not run) \\ é 中'
 @pytest.fixture(scope="module")
 def all_types_step(cookies_session):
     result = cookies_session.bake(
-        extra_context={"parameters": ALL_TYPES_PARAMETERS, "project_name": "Pass On"}
+        extra_context={
+            "step_kind": "generic",
+            "parameters": ALL_TYPES_PARAMETERS,
+            "project_name": "Pass On",
+        }
     )
     assert result.exception is None
     return result.project_path
@@ -103,12 +110,16 @@ def test_the_default_step_runs_with_its_defaults(default_step, sample_csv, step_
     result = mlflow_run(default_step, step_env, input_artifact=sample_csv)
     assert result.returncode == 0, result.stderr[-3000:]
 
+    # The defaults make a basic_cleaning step, named and described as one.
     (artifact,) = only_offline_run(default_step).artifacts
-    assert artifact.name == "basic_cleaning.csv"
-    assert artifact.type == "dataset"
-    assert artifact.description.startswith("Read a CSV of listings")
-    output = default_step / "outputs" / "basic_cleaning.csv"
-    assert len(pd.read_csv(output)) == len(pd.read_csv(sample_csv))
+    assert artifact.name == "clean_sample.csv"
+    assert artifact.type == "clean_sample"
+    assert artifact.description.startswith("Keep the listings priced within range")
+    output = default_step / "outputs" / "clean_sample.csv"
+    assert 0 < len(pd.read_csv(output)) <= len(pd.read_csv(sample_csv))
+    # A run leaves wandb/ and outputs/ in the step: ruff's verdict does not change.
+    assert (default_step / "wandb").is_dir()
+    assert_ruff_clean(default_step)
 
 
 def failed_step_line(stderr: str) -> str:
@@ -158,17 +169,44 @@ def test_a_value_of_the_wrong_type_fails_before_any_run_starts(
     assert problem in line
 
 
-@pytest.mark.parametrize("kind", sorted(KIND_FILES))
-def test_each_kinds_own_tests_pass(cookies, step_env, kind):
-    project = cookies.bake(
-        extra_context={"step_kind": kind, "parameters": "note:str=hi, n:int=3"}
-    ).project_path
+def test_every_kind_s_own_tests_pass_in_one_pytest_call_from_a_parent_folder(
+    cookies, step_env, tmp_path
+):
+    # As in a team repo: the steps under src/, pytest run from the repo's root, one
+    # call for all of them. Every step has a run.py, a step_io.py, tests/conftest.py;
+    # each step's tests must still test their own.
+    src = tmp_path / "src"
+    for kind in sorted(KIND_FILES):
+        answers = {"step_kind": kind, "project_name": kind}
+        answers["parameters"] = "note:str=hi, n:int=3"
+        shutil.copytree(cookies.bake(extra_context=answers).project_path, src / kind)
+    command = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"]
+    command += [f"src/{kind}" for kind in sorted(KIND_FILES)]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        command, cwd=tmp_path, env=step_env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    for kind in sorted(KIND_FILES):  # each kind's own tests ran, and passed
+        assert re.search(rf"test_{kind}\.py::\S+ PASSED", result.stdout), kind
+        assert re.search(rf"test_{kind}_step_io\.py::\S+ PASSED", result.stdout), kind
+
+
+def test_the_readme_quick_start_runs_as_written(cookies, sample_csv, step_env):
+    project = cookies.bake().project_path  # the defaults: a basic_cleaning step
+    shutil.copy(sample_csv, project / "listings.csv")  # the file it names
+    commands = [
+        command
+        for command in quick_start(project / "README.md")
+        if command != "wandb login"  # asks for a key: nothing to log in to here
+    ]
+    result = subprocess.run(
+        ["bash", "-e", "-c", "\n".join(commands)],
         cwd=project,
         env=step_env,
         capture_output=True,
         text=True,
+        timeout=600,
     )
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert (project / "outputs" / "clean_sample.csv").is_file()
     assert re.search(r"\d+ passed", result.stdout)

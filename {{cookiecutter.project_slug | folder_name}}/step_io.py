@@ -601,7 +601,8 @@ class Outputs:
                     output.previous.rename(output.path)
                     output.replaced = identity(output.path)
         except OSError as err:
-            raise self.os_error(err, f"cannot clear an earlier run's {output.name}")
+            problem = f"cannot clear an earlier run's {output.name}"
+            raise self.os_error(err, problem) from None
 
     def write(self, output: Output, write: Callable[[Path], object]) -> Path:
         """Call ``write(partial)`` for the temporary path of ``output``."""

@@ -1,17 +1,69 @@
 """Fixtures for the step's own tests: W&B offline in a temporary folder, the W&B runs
-the step starts, and a few listings rows shaped like the pipeline's data."""
+the step starts, and a few listings rows shaped like the pipeline's data.
+
+Every step has modules of the same names (``step_io``, ``run``, ``step_testing``). So
+that several steps' tests can run in one pytest call (``pytest src/*``), this step's
+are loaded from its own folder under names of their own, and bound to their plain
+names just before pytest imports each of this step's test files.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from step_testing import RecordedRun
 
 STEP_DIR = Path(__file__).resolve().parents[1]
-# run.py and step_io.py sit beside tests/, and pytest puts only tests/ on the path.
-sys.path.insert(0, str(STEP_DIR))
+# The modules the step's files and tests import by plain name, in the order they
+# import each other, and where they are.
+STEP_FILES = {
+    "step_io": STEP_DIR / "step_io.py",
+    "run": STEP_DIR / "run.py",
+    "test_data": STEP_DIR / "test_data.py",
+    "step_testing": STEP_DIR / "tests" / "step_testing.py",
+}
+STEP_MODULES: dict[str, ModuleType] = {}
+
+
+def unique_name(step_dir: Path, name: str) -> str:
+    """The name the step's module ``name`` is loaded under: its own in any pytest
+    call."""
+    digest = hashlib.sha256(str(step_dir).encode("utf-8")).hexdigest()[:12]
+    return f"{step_dir.name}_{digest}_{name}"
+
+
+def bind_step_modules() -> None:
+    """Make ``import run`` (and the others) give this step's modules."""
+    for name in STEP_FILES:
+        sys.modules.pop(name, None)
+    sys.modules.update(STEP_MODULES)
+
+
+def load_step_modules() -> None:
+    """Load each module of the step from its own file, under a name of its own;
+    each is bound as it loads, for the ones loaded after it to import."""
+    for name, path in STEP_FILES.items():
+        if not path.is_file():
+            continue
+        unique = unique_name(STEP_DIR, name)
+        spec = importlib.util.spec_from_file_location(unique, path)
+        module = importlib.util.module_from_spec(spec)
+        STEP_MODULES[name] = sys.modules[unique] = module
+        bind_step_modules()
+        spec.loader.exec_module(module)
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> None:
+    # Called for each of this folder's test files just before pytest imports it,
+    # whatever other steps' conftest.py files have bound meanwhile.
+    bind_step_modules()
+
+
+load_step_modules()
 
 
 @pytest.fixture
@@ -24,16 +76,24 @@ def offline_wandb(tmp_path, monkeypatch):
         folder.mkdir()
         monkeypatch.setenv(variable, str(folder))
     monkeypatch.chdir(tmp_path)
+    # W&B reads WANDB_DIR once per process, when it first starts: start it afresh,
+    # so that this test's runs land in this test's folder whatever ran before.
+    import wandb
+
+    wandb.teardown()
     return tmp_path
 
 
 @pytest.fixture
-def recorded_runs(offline_wandb, monkeypatch):
+def recorded_runs(offline_wandb, monkeypatch, request):
     """The W&B runs the step starts, in order, each the real offline run wrapped in a
     RecordedRun; empty while the step has started none."""
-    # Imported here, once the step's folder is on the path (see above).
-    import step_io
-
+    # The step of the test that asks. In a pytest call over several steps, pytest
+    # may give a test this fixture from another step's conftest.py: each step's tests
+    # folder has the same name, which is all pytest tells them apart by then.
+    step_dir = request.path.parents[1]
+    step_io = sys.modules[unique_name(step_dir, "step_io")]
+    RecordedRun = sys.modules[unique_name(step_dir, "step_testing")].RecordedRun
     runs = []
     start_run = step_io.start_run
 

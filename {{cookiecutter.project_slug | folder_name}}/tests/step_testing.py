@@ -8,7 +8,12 @@ RecordedRun.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+# This step's run.py (tests/conftest.py loaded it just before this module), if it
+# has one: the data check has none, and shares this module too.
+run = sys.modules.get("run")
 
 
 def required_user_parameters() -> list[str]:
@@ -28,11 +33,29 @@ def required_user_parameters() -> list[str]:
 def step(*argv: str) -> int:
     """The exit code of ``run.py ARGV`` run in this process, each required parameter
     the step was generated with given a value."""
-    # Imported on use: the data check has no run.py, and shares this module too.
-    import run
-
     argv = [*argv, *required_user_parameters()]
     return run.step_io.main(run.build_parser, run.go, argv)
+
+
+def own_parameters(*argv: str) -> dict[str, object]:
+    """The step's own parameters, by name, as ``go()`` gets them for ``run.py ARGV``
+    (each required one given a value, as ``step`` gives it)."""
+    args = run.build_parser().parse_args([*argv, *required_user_parameters()])
+    return run.step_parameters(args)
+
+
+def parameters_passed_to(monkeypatch, name: str) -> list[dict[str, object]]:
+    """The ``parameters`` each call of the data function ``run.<name>`` gets, as the
+    step runs; the function still does its work."""
+    received = []
+    real = getattr(run, name)
+
+    def spy(*args, parameters=None, **kwargs):
+        received.append(parameters)
+        return real(*args, parameters=parameters, **kwargs)
+
+    monkeypatch.setattr(run, name, spy)
+    return received
 
 
 def assert_failed_on_one_line(capsys, *fragments: str) -> str:

@@ -40,9 +40,15 @@ REVIEW_DATE_FORMAT = "%Y-%m-%d"
 # The data logic: plain functions on DataFrames, testable without W&B or files.
 
 
-def clean(rows: pd.DataFrame, min_price: float, max_price: float) -> pd.DataFrame:
+def clean(
+    rows: pd.DataFrame,
+    min_price: float,
+    max_price: float,
+    parameters: dict[str, object] | None = None,
+) -> pd.DataFrame:
     """The listings priced within ``[min_price, max_price]`` (bounds included) and
-    inside New York City, with ``last_review`` parsed as a date.
+    inside New York City, with ``last_review`` parsed as a date. ``parameters`` holds
+    the step's own parameters by name, for what you add here.
 
     A listing without a price or coordinates is dropped; one never reviewed keeps a
     missing ``last_review``. Raises ValueError if a kept ``last_review`` is not a
@@ -115,7 +121,12 @@ def go(args: argparse.Namespace) -> None:
             path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
             rows = step_io.read_csv(path, "input_artifact", NEEDED_COLUMNS)
             try:
-                cleaned = clean(rows, args.min_price, args.max_price)
+                cleaned = clean(
+                    rows,
+                    args.min_price,
+                    args.max_price,
+                    parameters=step_parameters(args),
+                )
             except ValueError as err:
                 raise step_io.StepError(
                     f"--input_artifact {str(path)!r}: {step_io.one_line(err)}"

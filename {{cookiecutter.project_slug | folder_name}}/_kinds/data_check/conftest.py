@@ -50,6 +50,7 @@ CHECKED_COLUMNS = {
     "longitude": "number",
     "price": "number",
 }
+STEP_DIR = Path(__file__).resolve().parent
 RUN = pytest.StashKey["wandb.Run"]()
 OUTCOMES = pytest.StashKey[dict[str, str]]()
 # Why the session stopped early: a bad option or input.
@@ -72,13 +73,28 @@ EXPECTED = {int: "a whole number", float: "a number"}
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("step", STEP_NAME)
+    try:
 {%- for p in params %}
-    group.addoption(
-        "--{{ p.name }}",
-        default={{ "None" if p.required else p.py_default }},
-        help={{ p.help | py_str }},
-    )
+        group.addoption(
+            "--{{ p.name }}",
+            default={{ "None" if p.required else p.py_default }},
+            help={{ p.help | py_str }},
+        )
 {%- endfor %}
+    except ValueError:
+        # Added already by another data check's conftest.py, in a pytest call that
+        # runs several steps' own tests.
+        return
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The checks run as the step's command names them, ``pytest test_data.py --csv
+    ...``; collected from a folder, as when the step's own tests run, they stay out."""
+    if collection_path != STEP_DIR / "test_data.py":
+        return None
+    invoked = config.invocation_params.dir
+    named = {(invoked / arg.split("::")[0]).resolve() for arg in config.args}
+    return collection_path not in named
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -110,7 +110,9 @@ def test_neighbourhood_names(data: pd.DataFrame):
 def test_proper_boundaries(data: pd.DataFrame):
     inside = data["longitude"].between(*LONGITUDE) & data["latitude"].between(*LATITUDE)
     outside = data[~inside]
-    places = list(zip(outside["latitude"].tolist(), outside["longitude"].tolist()))
+    places = list(
+        zip(outside["latitude"].tolist(), outside["longitude"].tolist(), strict=True)
+    )
     assert len(places) == 0, (
         f"{len(places)} of {len(data)} rows outside latitude {LATITUDE[0]}.."
         f"{LATITUDE[1]}, longitude {LONGITUDE[0]}..{LONGITUDE[1]}: (latitude, "

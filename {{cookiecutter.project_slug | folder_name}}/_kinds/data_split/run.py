@@ -33,12 +33,17 @@ NO_STRATIFICATION = "none"
 
 
 def split(
-    rows: pd.DataFrame, test_size: float, random_seed: int, stratify_by: str
+    rows: pd.DataFrame,
+    test_size: float,
+    random_seed: int,
+    stratify_by: str,
+    parameters: dict[str, object] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(trainval, test)``: a shuffled split holding ``test_size`` of the rows out
     for the test, the same for the same seed. Unless ``stratify_by`` is "none", each
     value of that column keeps its share in both parts, missing values counting as
-    one more value.
+    one more value. ``parameters`` holds the step's own parameters by name, for what
+    you add here.
 
     Raises ValueError when a part would be empty or a value of ``stratify_by`` is
     too rare to appear in both parts.
@@ -133,7 +138,11 @@ def go(args: argparse.Namespace) -> None:
                 )
             try:
                 trainval, test = split(
-                    rows, args.test_size, args.random_seed, args.stratify_by
+                    rows,
+                    args.test_size,
+                    args.random_seed,
+                    args.stratify_by,
+                    parameters=step_parameters(args),
                 )
             except ValueError as err:
                 raise step_io.StepError(

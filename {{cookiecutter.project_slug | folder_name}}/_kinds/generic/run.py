@@ -50,7 +50,7 @@ def go(args: argparse.Namespace) -> None:
             output = outputs.claim(args.output_artifact, "output_artifact")
             path = step_io.fetch_input(run, "input_artifact", args.input_artifact)
             rows = step_io.read_csv(path, "input_artifact")
-            result = transform(rows, step_parameters(args))
+            result = transform(rows, parameters=step_parameters(args))
             outputs.write_csv(output, result)
             run.log({"rows_in": len(rows), "rows_out": len(result)})
             step_io.log_dataset_output(

@@ -39,8 +39,13 @@ def model_columns(model: RegressorMixin) -> list[str]:
     return [str(name) for name in getattr(model, "feature_names_in_", [])]
 
 
-def score(model: RegressorMixin, rows: pd.DataFrame) -> dict[str, float]:
-    """r2 and mae of the model's price predictions for ``rows``."""
+def score(
+    model: RegressorMixin,
+    rows: pd.DataFrame,
+    parameters: dict[str, object] | None = None,
+) -> dict[str, float]:
+    """r2 and mae of the model's price predictions for ``rows``. ``parameters`` holds
+    the step's own parameters by name, for what you add here."""
     from sklearn.metrics import mean_absolute_error, r2_score
 
     # A model fitted on named columns may refuse others, such as the target.
@@ -95,7 +100,7 @@ def go(args: argparse.Namespace) -> None:
         columns = {TARGET: "number", **dict.fromkeys(model_columns(model), "any")}
         rows = step_io.read_csv(path, "test_dataset", columns)
         try:
-            metrics = score(model, rows)
+            metrics = score(model, rows, parameters=step_parameters(args))
         except ValueError as err:
             raise StepError(
                 f"--test_dataset {args.test_dataset!r}: the model cannot score it: "

@@ -189,10 +189,14 @@ def texts(titles: np.ndarray) -> np.ndarray:
 
 
 def build_pipeline(
-    rf_config: dict[str, object], max_tfidf_features: int, latest_review: str
+    rf_config: dict[str, object],
+    max_tfidf_features: int,
+    latest_review: str,
+    parameters: dict[str, object] | None = None,
 ) -> Pipeline:
     """Features from a listing's columns, then a random forest built from
-    ``rf_config``; ``latest_review`` is the date review ages are counted to."""
+    ``rf_config``; ``latest_review`` is the date review ages are counted to.
+    ``parameters`` holds the step's own parameters by name, for what you add here."""
     import pandas as pd
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import RandomForestRegressor
@@ -423,6 +427,7 @@ def go(args: argparse.Namespace) -> None:
                 rf_config,
                 args.max_tfidf_features,
                 latest_date(train_features[REVIEW_DATE]),
+                parameters=step_parameters(args),
             )
             # The training curve is drawn against the size of the forest.
             run.define_metric("trees")

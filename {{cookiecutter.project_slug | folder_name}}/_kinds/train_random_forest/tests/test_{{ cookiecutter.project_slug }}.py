@@ -13,10 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyRegressor
-from step_testing import assert_failed_on_one_line, assert_the_run_failed, step
 
 import run
 from run import StepError
+from step_testing import (
+    assert_failed_on_one_line,
+    assert_the_run_failed,
+    own_parameters,
+    parameters_passed_to,
+    step,
+)
 
 # Small enough that a forest trains in a blink.
 TINY_FOREST = {"n_estimators": 5, "max_depth": 3, "random_state": 0}
@@ -325,3 +331,13 @@ def predicted_elsewhere(model_dir, csv):
     )
     assert result.returncode == 0, result.stderr
     return [float(value) for value in result.stdout.split()]
+
+
+def test_the_step_s_own_parameters_reach_build_pipeline(
+    offline_wandb, many_listings, tiny_rf_config, monkeypatch
+):
+    received = parameters_passed_to(monkeypatch, "build_pipeline")
+    many_listings.to_csv("trainval.csv", index=False)
+    argv = ["--trainval_artifact", "trainval.csv", "--rf_config", str(tiny_rf_config)]
+    assert step(*argv) == 0
+    assert received == [own_parameters(*argv)]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from step_testing import FakeOnlineRun
 
 import step_io
 from step_io import StepError
+from step_testing import FakeOnlineRun
 
 
 class OfflineRun:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from step_testing import required_user_parameters
 
 import test_data
+from step_testing import required_user_parameters
 
 STEP_DIR = Path(test_data.__file__).resolve().parent
 ALL_CHECKS = [

@@ -6,9 +6,15 @@ import math
 
 import pandas as pd
 import pytest
-from step_testing import assert_failed_on_one_line, assert_the_run_failed, step
 
 import run
+from step_testing import (
+    assert_failed_on_one_line,
+    assert_the_run_failed,
+    own_parameters,
+    parameters_passed_to,
+    step,
+)
 
 # --- the data logic ---
 
@@ -186,3 +192,10 @@ def test_a_price_range_nothing_falls_in_names_the_filter(
         capsys, "no rows left with price in [1000, 2000] inside NYC", "--min_price"
     )
     assert_the_run_failed(recorded_runs, error)
+
+
+def test_the_step_s_own_parameters_reach_clean(offline_wandb, listings, monkeypatch):
+    received = parameters_passed_to(monkeypatch, "clean")
+    listings.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 0
+    assert received == [own_parameters("--input_artifact", "listings.csv")]

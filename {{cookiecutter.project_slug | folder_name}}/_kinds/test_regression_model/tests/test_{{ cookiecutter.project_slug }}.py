@@ -7,14 +7,16 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, r2_score
+
+import run
 from step_testing import (
     FakeOnlineRun,
     assert_failed_on_one_line,
     assert_the_run_failed,
+    own_parameters,
+    parameters_passed_to,
     step,
 )
-
-import run
 
 COLUMNS = ["minimum_nights", "number_of_reviews"]
 
@@ -161,3 +163,13 @@ def test_a_bad_test_dataset_fails_on_one_line(
     assert step(*argv) == 1
     error = assert_failed_on_one_line(capsys, "--test_dataset 'test.csv': " + problem)
     assert_the_run_failed(recorded_runs, error)
+
+
+def test_the_step_s_own_parameters_reach_score(
+    offline_wandb, listings, exported_model, monkeypatch
+):
+    received = parameters_passed_to(monkeypatch, "score")
+    listings.to_csv("test.csv", index=False)
+    argv = ["--mlflow_model", str(exported_model), "--test_dataset", "test.csv"]
+    assert step(*argv) == 0
+    assert received == [own_parameters(*argv)]
