@@ -234,6 +234,8 @@ class StepKind:
                         spec["type"],
                         None if spec.get("default") is None else str(spec["default"]),
                         spec["description"],
+                        spec.get("online"),
+                        spec.get("offline"),
                     )
                 )
             else:

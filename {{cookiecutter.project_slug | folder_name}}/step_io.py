@@ -334,28 +334,36 @@ def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Pa
         ) from None
 
 
-def read_csv(path: Path, option: str, columns: dict[str, str] | None = None):
+def read_csv(
+    path: Path,
+    option: str,
+    columns: dict[str, str] | None = None,
+    shown: str | None = None,
+):
     """Read a CSV; ``columns`` maps the columns the step needs to their kind
-    ("number", "text" or "any"), checked so a bad file fails on one line."""
+    ("number", "text" or "any"), checked so a bad file fails on one line, naming the
+    file as ``shown`` (default: its path)."""
     import pandas as pd
+
+    shown = str(path) if shown is None else shown
 
     try:
         rows = pd.read_csv(path)
     except pd.errors.EmptyDataError:
-        raise StepError(f"--{option} {str(path)!r}: the file is empty") from None
+        raise StepError(f"--{option} {shown!r}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise StepError(
-            f"--{option} {str(path)!r}: not a readable CSV file: {one_line(err)}"
+            f"--{option} {shown!r}: not a readable CSV file: {one_line(err)}"
         ) from None
     except OSError as err:
         raise StepError(
-            f"--{option} {str(path)!r}: cannot read it: {os_problem(err)}"
+            f"--{option} {shown!r}: cannot read it: {os_problem(err)}"
         ) from None
     columns = columns or {}
     missing = [name for name in columns if name not in rows.columns]
     if missing:
         raise StepError(
-            f"--{option} {str(path)!r}: missing column(s) " + ", ".join(missing)
+            f"--{option} {shown!r}: missing column(s) " + ", ".join(missing)
         )
     not_numbers = [
         name
@@ -364,12 +372,12 @@ def read_csv(path: Path, option: str, columns: dict[str, str] | None = None):
     ]
     if not_numbers:
         raise StepError(
-            f"--{option} {str(path)!r}: column(s) "
+            f"--{option} {shown!r}: column(s) "
             + ", ".join(not_numbers)
             + " should hold numbers"
         )
     if rows.empty:
-        raise StepError(f"--{option} {str(path)!r}: the file has no rows")
+        raise StepError(f"--{option} {shown!r}: the file has no rows")
     return rows
 
 
