@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/demo
 SAMPLE := $(CURDIR)/data/sample_listings.csv
 
-.PHONY: venv constraints demo test test-thorough test-exhaustive bench lint clean
+.PHONY: venv constraints demo test test-project test-thorough test-exhaustive bench lint clean
 
 # The virtual environment, rebuilt whenever the pins change.
 $(INSTALLED): requirements.txt constraints.txt
@@ -25,7 +25,9 @@ constraints: $(INSTALLED)
 $(SAMPLE): scripts/make_sample_data.py $(INSTALLED)
 	$(BIN)/python scripts/make_sample_data.py --rows 1000 --out $@
 
-# Render a step with the default answers and run it through `mlflow run`, offline.
+# Render a step with the default answers and run it through `mlflow run`, offline;
+# then render a whole pipeline project and run its chain, offline, with its `make run`
+# (this .venv standing in for the project's own).
 demo: $(INSTALLED) $(SAMPLE)
 	rm -rf $(DEMO)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO) .
@@ -39,11 +41,11 @@ demo: $(INSTALLED) $(SAMPLE)
 	@echo "W&B offline run:   $$(ls -d demo/basic_cleaning/wandb/offline-run-* | tail -n 1)"
 	@echo "MLflow runs:       sqlite:///$(DEMO)/mlflow.db"
 	@echo
-	@echo "Now the example pipeline: every kind rendered, then chained offline."
-	$(BIN)/python examples/render_steps.py --out $(DEMO)/steps
-	PATH="$(BIN):$$PATH" WANDB_MODE=offline \
-	  MLFLOW_TRACKING_URI="sqlite:///$(DEMO)/mlflow.db" \
-	  $(BIN)/python examples/main.py main.steps_dir=$(DEMO)/steps main.raw_data=$(SAMPLE)
+	@echo "Now a pipeline project (--directory pipeline), its whole chain run offline."
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO) . --directory pipeline
+	$(MAKE) -C $(DEMO)/nyc_airbnb_pipeline run BIN=$(BIN)
+	@echo
+	@echo "Pipeline project:  demo/nyc_airbnb_pipeline (its README: make run, make test)"
 
 # Every kind x environment x Python version, rendered and checked (54 renders).
 test-exhaustive: $(INSTALLED)
@@ -57,9 +59,15 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# On every core (pytest-xdist): most tests wait on a step's own processes.
+# On every core (pytest-xdist): most tests wait on a step's own processes. The runs of
+# one pipeline project share a group, so that one worker runs them in order.
 test: lint
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# A generated pipeline project's own `make test` (every step's tests again, from the
+# project's root): minutes on its own, so apart from `make test`; .ci/run runs both.
+test-project: $(INSTALLED)
+	$(BIN)/python -m pytest -m project
 
 # The property test with 500 fresh examples instead of the bounded, repeatable 25.
 test-thorough: $(INSTALLED)

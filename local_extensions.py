@@ -51,7 +51,8 @@ PYTEST_OPTIONS = frozenset(
     ).split()
 )
 
-REQUIREMENTS_FILE = Path(__file__).with_name("requirements.txt")
+# Resolved: the pipeline template reaches this module through a symlink.
+REQUIREMENTS_FILE = Path(__file__).resolve().with_name("requirements.txt")
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ class StepKind:
     parameter_specs: tuple[dict, ...]
     files: tuple[tuple[str, str], ...]  # each file the kind brings, and what it holds
     reserved: frozenset[str] = RESERVED_NAMES  # parameter names the command takes
+    # How a pipeline project's config.yaml wires the step: parameter -> value.
+    wiring: tuple[tuple[str, str], ...] = ()
 
     def builtins(self, context: dict) -> list[Parameter]:
         """The kind's built-in parameters, in command order."""
@@ -268,6 +271,9 @@ def load_kind(folder: Path) -> StepKind:
         parameter_specs=tuple(spec["parameters"]),
         files=tuple(spec["files"].items()),
         reserved=reserved,
+        wiring=tuple(
+            (name, str(value)) for name, value in spec.get("pipeline", {}).items()
+        ),
     )
 
 
@@ -462,6 +468,58 @@ def kubernetes_name(slug: str) -> str:
     return name or "step"
 
 
+# --- a step's block in a generated pipeline project's config.yaml ---
+
+# `${output:basic_cleaning}` or `${output:data_split,test_data.csv}`: the step named
+# must come earlier in the chain.
+OUTPUT_REFERENCE = re.compile(r"\$\{output:([A-Za-z_][A-Za-z0-9_]*)")
+# OmegaConf reads `${` in any string as an interpolation and `\${` as a literal `${`;
+# the backslashes before an escaped one are doubled.
+_INTERPOLATION = re.compile(r"(\\*)\$\{")
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def omegaconf_str(text: str) -> str:
+    """A YAML scalar that OmegaConf reads back as exactly ``text``, never as an
+    interpolation of the config: a plain word where YAML reads it as that text,
+    quoted otherwise."""
+    import yaml
+
+    text = str(text)
+    if _PLAIN_WORD.fullmatch(text) and yaml.safe_load(text) == text:
+        return text
+    return yaml_str(_INTERPOLATION.sub(r"\1\1\\${", text))
+
+
+def config_value(param: Parameter) -> str:
+    """The parameter's default as a config value of its type, or ??? (to be set)."""
+    if param.required:
+        return "???"
+    if param.type in ("int", "float", "bool"):
+        return param.default
+    return omegaconf_str(param.default)
+
+
+def pipeline_block(context: dict, earlier_steps: list[str]) -> str:
+    """The step's block of a pipeline project's config.yaml: every parameter by name,
+    wired as its kind says where the steps it reads from come earlier in the chain."""
+    slug = context["project_slug"]
+    wiring = dict(step_kind(context).wiring)
+    lines = [f"# components/{slug}: a {step_kind(context).name} step", f"{slug}:"]
+    for param in step_parameters(context):
+        wired = wiring.get(param.name)
+        if wired is not None and set(OUTPUT_REFERENCE.findall(wired)) <= set(
+            earlier_steps
+        ):
+            value = wired
+        else:
+            value = config_value(param)
+        lines.append(f"  {param.name}: {value}")
+    return "\n".join(lines) + "\n"
+
+
 def pin(package: str) -> str:
     """``package==version`` as pinned in the template's own requirements.txt."""
     for line in REQUIREMENTS_FILE.read_text(encoding="utf-8").splitlines():
@@ -611,6 +669,89 @@ def validation_errors(context: dict) -> list[str]:
     return errors
 
 
+# --- the pipeline project (pipeline/cookiecutter.json) ---
+
+# W&B refuses these in project and entity names.
+WANDB_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
+def chain(context: dict) -> list[str]:
+    """The pipeline's step kinds, in the order they run."""
+    return [kind.strip() for kind in str(context.get("steps", "")).split(",")]
+
+
+def pipeline_validation_errors(context: dict) -> list[str]:
+    """Every problem with the pipeline template's answers: 'field: problem; fix'."""
+    errors = text_errors(context)
+    if errors:
+        return errors
+    slug = str(context.get("project_slug", ""))
+    if not SLUG_PATTERN.fullmatch(slug) or keyword.iskeyword(slug):
+        errors.append(
+            f"project_slug: {slug!r} is not a lower-case Python identifier of at "
+            "most 100 characters; use lower-case letters, digits and _, e.g. "
+            "nyc_airbnb"
+        )
+    project = str(context.get("wandb_project", ""))
+    if not WANDB_NAME_PATTERN.fullmatch(project):
+        errors.append(
+            f"wandb_project: {project!r} is not a W&B project name; use letters, "
+            "digits, _ . and -, e.g. nyc_airbnb"
+        )
+    entity = str(context.get("wandb_entity", ""))
+    if entity and not WANDB_NAME_PATTERN.fullmatch(entity):
+        errors.append(
+            f"wandb_entity: {entity!r} is not a W&B entity name; use letters, "
+            "digits, _ . and -, or leave it empty for your default entity"
+        )
+    for field, choices in (
+        ("environment", ENVIRONMENTS),
+        ("python_version", PYTHON_VERSIONS),
+    ):
+        if context.get(field) not in choices:
+            errors.append(
+                f"{field}: {context.get(field)!r} is not one of the choices; choose "
+                "one of " + ", ".join(choices)
+            )
+    kinds = chain(context)
+    unknown = [kind for kind in kinds if kind not in STEP_KINDS]
+    repeated = sorted({kind for kind in kinds if kinds.count(kind) > 1})
+    if unknown:
+        errors.append(
+            f"steps: unknown step kinds {', '.join(map(repr, unknown))}; list kinds "
+            "of " + ", ".join(STEP_KINDS) + " separated by commas"
+        )
+    if repeated:
+        errors.append(
+            f"steps: {', '.join(repeated)} given twice; each kind once (add a second "
+            "step of a kind later with the step template, under its own name)"
+        )
+    return errors
+
+
+def pipeline_environment(environment: str) -> dict:
+    """How a pipeline project of steps in ``environment`` runs (its folder's
+    _pipeline.yaml): ``root``, the driver's environment, and ``env_manager``."""
+    import yaml
+
+    path = ENVIRONMENTS_DIR / environment / "_pipeline.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+# What the pipeline's driver (main.py) imports, and what a project's `make test` runs.
+DRIVER_PACKAGES = ("hydra-core", "mlflow")
+TOOL_PACKAGES = ("pytest", "pytest-xdist", "ruff")
+
+
+def project_packages(context: dict) -> list[str]:
+    """Every package the chain's steps, the driver and the tools need, once each:
+    what runs and tests the whole pipeline in one environment (``make run``)."""
+    packages = set(DRIVER_PACKAGES) | set(TOOL_PACKAGES)
+    for kind in chain(context):
+        packages.update(STEP_KINDS[kind].packages if kind in STEP_KINDS else ())
+    return sorted(packages)
+
+
 # --- escaping: free text becomes a literal of the target language, never code ---
 
 # PyYAML refuses these characters in a document, and reads the line separators and
@@ -727,6 +868,7 @@ class StepExtension(Extension):
         # template root (and this module) is.
         environment.globals["template_root"] = str(Path(__file__).resolve().parent)
         environment.globals["ruff_rules"] = ruff_rules
+        environment.globals["driver_packages"] = DRIVER_PACKAGES
         environment.filters.update(
             step_parameters=step_parameters,
             step_kind=step_kind,
@@ -734,6 +876,11 @@ class StepExtension(Extension):
             slug=slug,
             kind_default_name=kind_default_name,
             kind_default_description=kind_default_description,
+            chain=chain,
+            project_packages=project_packages,
+            sh_quote=shlex.quote,
+            pipeline_environment=pipeline_environment,
+            omegaconf_str=omegaconf_str,
             kubernetes_name=kubernetes_name,
             pin=pin,
             ruff_target=ruff_target,

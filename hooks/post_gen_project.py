@@ -13,9 +13,16 @@ import shutil
 import sys
 from pathlib import Path
 
-CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
+HOOK_INPUT_JSON = (
+    r"""{{ {"answers": cookiecutter, "template_root": template_root} | tojson }}"""
+)
 KINDS_DIR = "_kinds"
 ENVIRONMENTS_DIR = "_environments"
+# What the pipeline template (pipeline/) writes at a project's root: a step rendered
+# into that project's components/ registers itself in the project's config.yaml.
+PIPELINE_MARKER = ".mlflow-wandb-pipeline"
+PIPELINE_COMPONENTS = "components"
+PIPELINE_CONFIG = "config.yaml"
 
 
 class Collision(Exception):
@@ -75,6 +82,58 @@ def next_steps(context: dict, project_dir: Path) -> str:
     )
 
 
+def pipeline_root(project_dir: Path) -> Path | None:
+    """The generated pipeline project the step was rendered into, if any: a step
+    anywhere else (a starter repo with its own config.yaml and components/, too) is
+    left alone."""
+    root = project_dir.parent.parent
+    if (
+        project_dir.parent.name == PIPELINE_COMPONENTS
+        and (root / PIPELINE_MARKER).is_file()
+    ):
+        return root
+    return None
+
+
+def register_in_pipeline(context: dict, root: Path) -> str:
+    """Append the step's block to the project's config.yaml, as text, so the team's
+    comments stay and the step runs last; a step already there is left as it is
+    (a re-render, a cruft update). What was done, in one line."""
+    import yaml
+
+    from local_extensions import pipeline_block
+
+    config = root / PIPELINE_CONFIG
+    text = config.read_text(encoding="utf-8")
+    keys = list(yaml.safe_load(text) or {})
+    slug = context["project_slug"]
+    if slug in keys:
+        return f"{PIPELINE_CONFIG} already has a block {slug}: left as it is."
+    components = root / PIPELINE_COMPONENTS
+    earlier = [key for key in keys if (components / key).is_dir()]
+    block = pipeline_block(context, earlier)
+    separator = (
+        ""
+        if not text or text.endswith("\n\n")
+        else ("\n" if text.endswith("\n") else "\n\n")
+    )
+    config.write_text(text + separator + block, encoding="utf-8")
+    required = [
+        line.split(":")[0].strip()
+        for line in block.splitlines()
+        if line.endswith(": ???")
+    ]
+    todo = (
+        f"; set {', '.join(f'{slug}.{name}' for name in required)} there first"
+        if required
+        else ""
+    )
+    return (
+        f"Registered {slug} as the last step in {PIPELINE_CONFIG}{todo}; run it with "
+        f"mlflow run . -P steps={slug}"
+    )
+
+
 def main(context: dict, project_dir: Path) -> int:
     try:
         promote_chosen_files(
@@ -88,9 +147,15 @@ def main(context: dict, project_dir: Path) -> int:
         print(f"The step was not generated: {err}; rename one of them", file=sys.stderr)
         return 1
     print(next_steps(context, project_dir))
+    root = pipeline_root(project_dir)
+    if root is not None:
+        print(register_in_pipeline(context, root))
     return 0
 
 
 if __name__ == "__main__":
-    # cookiecutter runs post-generation hooks inside the generated project.
-    sys.exit(main(json.loads(CONTEXT_JSON), Path.cwd()))
+    # cookiecutter runs post-generation hooks inside the generated project, from a
+    # temporary copy, away from local_extensions.py.
+    hook_input = json.loads(HOOK_INPUT_JSON)
+    sys.path.insert(0, hook_input["template_root"])
+    sys.exit(main(hook_input["answers"], Path.cwd()))

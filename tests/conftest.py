@@ -4,6 +4,7 @@ environment in which a rendered step runs through the real ``mlflow run``."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,3 +101,71 @@ def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, s
         process.communicate()
         pytest.fail(f"{process.args} hung for {timeout} s and was killed")
     return process.returncode, stdout, stderr
+
+
+# --- a team's machine: HOME, git, and the template as a git repository ---------------
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ)
+    env.pop("COOKIECUTTER_CONFIG", None)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Team Member",
+        GIT_AUTHOR_EMAIL="member@example.com",
+        GIT_COMMITTER_NAME="Team Member",
+        GIT_COMMITTER_EMAIL="member@example.com",
+    )
+    return env
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path | None = None):
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def git(cwd: Path, env: dict[str, str], *args: str) -> str:
+    result = run(["git", *args], env, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def commit_all(repo: Path, env: dict[str, str], message: str) -> str:
+    git(repo, env, "add", "-A")
+    git(repo, env, "commit", "-q", "-m", message)
+    return git(repo, env, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def template_repo(tmp_path, env) -> Path:
+    """A git checkout of the template as the working tree has it now: every file git
+    would track (uncommitted work included, ignored files such as .venv left out)."""
+    repo = tmp_path / "template"
+    repo.mkdir()
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is skipped
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            # A symlink stays one (pipeline/local_extensions.py), as git clones it.
+            shutil.copy2(source, repo / name, follow_symlinks=False)
+    git(repo, env, "-c", "init.defaultBranch=main", "init", "-q")
+    commit_all(repo, env, "template")
+    return repo

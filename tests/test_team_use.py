@@ -9,15 +9,12 @@ config, replay files and git config neither affect the tests nor get written."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, commit_all, git, run
 
 BIN = Path(sys.executable).parent
 COOKIECUTTER = str(BIN / "cookiecutter")
@@ -31,70 +28,6 @@ TEAM_DEFAULTS = {
     "parameters": "min_rows:int=1, ratio:float=0.5",
     "python_version": "3.12",
 }
-
-
-@pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    env = dict(os.environ)
-    env.pop("COOKIECUTTER_CONFIG", None)
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="Team Member",
-        GIT_AUTHOR_EMAIL="member@example.com",
-        GIT_COMMITTER_NAME="Team Member",
-        GIT_COMMITTER_EMAIL="member@example.com",
-    )
-    return env
-
-
-def run(command: list[str], env: dict[str, str], cwd: Path | None = None):
-    return subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def git(cwd: Path, env: dict[str, str], *args: str) -> str:
-    result = run(["git", *args], env, cwd=cwd)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
-def commit_all(repo: Path, env: dict[str, str], message: str) -> str:
-    git(repo, env, "add", "-A")
-    git(repo, env, "commit", "-q", "-m", message)
-    return git(repo, env, "rev-parse", "HEAD")
-
-
-@pytest.fixture
-def template_repo(tmp_path, env) -> Path:
-    """A git checkout of the template as the working tree has it now: every file git
-    would track (uncommitted work included, ignored files such as .venv left out)."""
-    repo = tmp_path / "template"
-    repo.mkdir()
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.split("\0")):
-        source = REPO_ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is skipped
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    git(repo, env, "-c", "init.defaultBranch=main", "init", "-q")
-    commit_all(repo, env, "template")
-    return repo
 
 
 def user_config(tmp_path: Path, default_context: dict[str, str]) -> Path:

@@ -1,0 +1,109 @@
+"""Render every step of the chain with the step template, into components/.
+
+One source of step code: each component is what `cookiecutter <template repo>` makes,
+rendered now with the project's environment and Python version. Each step's own
+post-generation hook finds the project's marker and appends the step's block to
+config.yaml, in the order of the chain: the same path a step added later takes.
+
+cookiecutter runs this hook in its own interpreter (no pandas or numpy) from a
+temporary copy, inside the new project: it finds the project from ``Path.cwd()``
+(``_output_dir`` is not set under ``cruft create``) and the step template from
+``template_root``, which local_extensions.py resolves through the symlink.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+HOOK_INPUT_JSON = (
+    r"""{{ {"answers": cookiecutter, "template_root": template_root} | tojson }}"""
+)
+ROOT_ENVIRONMENTS = "_root_environments"
+COMPONENTS = "components"
+
+
+def keep_root_environment(project_dir: Path, root: str) -> None:
+    """Move the driver's environment files to the project root; drop the others
+    (and the template's own partials, whose names start with _)."""
+    chosen = project_dir / ROOT_ENVIRONMENTS / root
+    for source in sorted(chosen.iterdir()):
+        if source.name.startswith("_"):
+            continue
+        target = project_dir / source.name
+        if target.exists():
+            raise FileExistsError(f"{ROOT_ENVIRONMENTS}/{root}/{source.name}")
+        source.replace(target)
+    shutil.rmtree(project_dir / ROOT_ENVIRONMENTS)
+
+
+def render_step(template_root: str, components: Path, kind: str, context: dict):
+    """One component, by the step template's own cookiecutter run. Its replay file
+    goes to a temporary folder (the user's own replay of the step template stays),
+    and its chatter to a log that is shown only if it fails."""
+    from cookiecutter.main import cookiecutter
+
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Path(scratch) / "config.yaml"
+        config.write_text(
+            json.dumps({"replay_dir": str(Path(scratch) / "replay")}), encoding="utf-8"
+        )
+        log = Path(scratch) / "log"
+        saved = os.dup(1)
+        with log.open("w", encoding="utf-8") as out:
+            os.dup2(out.fileno(), 1)
+            try:
+                cookiecutter(
+                    template_root,
+                    no_input=True,
+                    output_dir=str(components),
+                    config_file=str(config),
+                    extra_context={
+                        "step_kind": kind,
+                        "project_slug": kind,
+                        "environment": context["environment"],
+                        "python_version": context["python_version"],
+                    },
+                )
+            except BaseException:
+                os.dup2(saved, 1)
+                sys.stdout.write(log.read_text(encoding="utf-8"))
+                raise
+            finally:
+                sys.stdout.flush()
+                os.dup2(saved, 1)
+                os.close(saved)
+
+
+def main(context: dict, template_root: str, project_dir: Path) -> int:
+    sys.path.insert(0, template_root)
+    from local_extensions import chain, pipeline_environment
+
+    keep_root_environment(
+        project_dir, pipeline_environment(context["environment"])["root"]
+    )
+    components = project_dir / COMPONENTS
+    components.mkdir(exist_ok=True)
+    for kind in chain(context):
+        render_step(template_root, components, kind, context)
+        print(f"  components/{kind}: a {kind} step")
+    print(
+        "\n".join(
+            [
+                f"Created {project_dir.name}/ ({project_dir}): a pipeline of "
+                f"{len(chain(context))} steps, chained by main.py as config.yaml says.",
+                f"Next, in {project_dir.name}/:",
+                "  make run     # the whole chain, offline, on the sample in data/",
+                "  make test    # lint, every step's tests, the config's checks",
+                "  wandb login  # then `mlflow run .` logs to W&B (README.md)",
+            ]
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    hook_input = json.loads(HOOK_INPUT_JSON)
+    sys.exit(main(hook_input["answers"], hook_input["template_root"], Path.cwd()))
