@@ -4,6 +4,7 @@ to components/ fails here until its inputs (??? in its block) are set."""
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -75,3 +76,12 @@ def test_a_step_without_a_block_is_named():
 def test_an_unclosed_quote_is_refused():
     with pytest.raises(main.PipelineError, match="never closed"):
         main.hydra_arguments("all", "etl.sample='my file.csv")
+
+
+def test_a_value_left_unset_is_named_before_any_step_runs(tmp_path):
+    step = STEPS[0]
+    name = next(iter(CONFIG[step]))
+    config = copy.deepcopy(CONFIG)
+    config[step][name] = "???"
+    with pytest.raises(main.PipelineError, match=rf"{step}\.{name} is not set"):
+        main.parameters(config, step, tmp_path)
