@@ -16,13 +16,21 @@ HOOK_INPUT_JSON = (
 )
 
 
-def report(errors: list[str]) -> str:
+def report(errors: list[str], what: str = "step") -> str:
     """All problems at once, one line each, so one retry can fix them all."""
     lines = [
-        "The step was not generated; fix these answers and run cookiecutter again:"
+        f"The {what} was not generated; fix these answers and run cookiecutter again:"
     ]
     lines += [f"  - {error}" for error in errors]
     return "\n".join(lines)
+
+
+def refuse(errors: list[str], what: str = "step") -> int:
+    """The hook's exit code: 1, with the report on stderr, if anything is wrong."""
+    if errors:
+        print(report(errors, what), file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(context: dict, template_root: str) -> int:
@@ -30,11 +38,7 @@ def main(context: dict, template_root: str) -> int:
     sys.path.insert(0, template_root)
     from local_extensions import validation_errors
 
-    errors = validation_errors(context)
-    if errors:
-        print(report(errors), file=sys.stderr)
-        return 1
-    return 0
+    return refuse(validation_errors(context))
 
 
 if __name__ == "__main__":

@@ -124,14 +124,16 @@ def env(tmp_path) -> dict[str, str]:
     return env
 
 
-def run(command: list[str], env: dict[str, str], cwd: Path | None = None):
+def run(
+    command: list, env: dict[str, str], cwd: Path | None = None, timeout: float = 120
+):
     return subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 

@@ -324,23 +324,14 @@ RUN_GROUP = pytest.mark.xdist_group("pipeline_run")
 def make_run(project: Path, env: dict, *options: str, steps: str | None = None):
     """``make run`` (``mlflow run .`` with every step in this environment), with the
     suite's virtual environment standing in for the project's own."""
-    command = ["make", "-C", str(project), f"BIN={BIN}"]
-    command += [f"HYDRA_OPTIONS={' '.join(options)}", "run"]
     if steps is None:
-        return subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=600
-        )
-    mlflow = [BIN / "mlflow", "run", ".", "--env-manager", "local", "-P"]
-    mlflow += [f"steps={steps}", "-P"]
-    mlflow += ["hydra_options=main.env_manager=local " + " ".join(options)]
-    return subprocess.run(
-        [str(part) for part in mlflow],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+        command = ["make", "-C", project, f"BIN={BIN}"]
+        command += [f"HYDRA_OPTIONS={' '.join(options)}", "run"]
+    else:
+        command = [BIN / "mlflow", "run", ".", "--env-manager", "local", "-P"]
+        command += [f"steps={steps}", "-P"]
+        command += ["hydra_options=main.env_manager=local " + " ".join(options)]
+    return run(command, env, cwd=project, timeout=600)
 
 
 SMALL_FOREST = (

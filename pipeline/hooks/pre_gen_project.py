@@ -1,8 +1,9 @@
 """Refuse answers the pipeline template cannot render, before any file is generated.
 
-As for a step (the root template's hook): cookiecutter runs a rendered, temporary
-copy of this file inside the new project folder and deletes that folder when it exits
-non-zero. The checks live in local_extensions.py, shared with the step template.
+As for a step, whose hook (hooks/pre_gen_project.py at the template's root) this one
+reuses: cookiecutter runs a rendered, temporary copy of this file inside the new
+project folder and deletes that folder when it exits non-zero. The checks live in
+local_extensions.py, shared with the step template.
 """
 
 import json
@@ -14,25 +15,12 @@ HOOK_INPUT_JSON = (
 )
 
 
-def report(errors: list[str]) -> str:
-    """All problems at once, one line each, so one retry can fix them all."""
-    lines = [
-        "The pipeline project was not generated; fix these answers and run "
-        "cookiecutter again:"
-    ]
-    lines += [f"  - {error}" for error in errors]
-    return "\n".join(lines)
-
-
 def main(context: dict, template_root: str) -> int:
     sys.path.insert(0, template_root)
+    from hooks.pre_gen_project import refuse
     from local_extensions import pipeline_validation_errors
 
-    errors = pipeline_validation_errors(context)
-    if errors:
-        print(report(errors), file=sys.stderr)
-        return 1
-    return 0
+    return refuse(pipeline_validation_errors(context), "pipeline project")
 
 
 if __name__ == "__main__":
