@@ -316,6 +316,39 @@ def test_cruft_creates_a_pipeline_project(tmp_path, env, template_repo):
     assert list(OmegaConf.load(project / "config.yaml"))[-2:] == SHORT_CHAIN.split(",")
 
 
+@pytest.mark.slow
+def test_cruft_update_of_a_registered_step_leaves_its_block(
+    tmp_path, env, template_repo
+):
+    project = render_pipeline(tmp_path, steps=SHORT_CHAIN)
+    git(project, env, "init", "-q")
+    created = run(
+        [BIN / "cruft", "create", template_repo, "--no-input"]
+        + ["--output-dir", project / "components", "--extra-context"]
+        + [json.dumps({"step_kind": "generic", "project_name": "My Step"})],
+        env,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    registered = (project / "config.yaml").read_text()
+    assert list(OmegaConf.load(project / "config.yaml"))[-1] == "my_step"
+    commit_all(project, env, "a pipeline and a step")
+
+    readme = template_repo / "{{cookiecutter.project_slug | folder_name}}/README.md"
+    readme.write_text(readme.read_text() + "\nA template change.\n")
+    commit_all(template_repo, env, "template change")
+    updated = run(
+        [BIN / "cruft", "update", "--project-dir", project / "components" / "my_step"]
+        + ["--skip-apply-ask"],
+        env,
+    )
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert (
+        "A template change."
+        in (project / "components" / "my_step" / "README.md").read_text()
+    )
+    assert (project / "config.yaml").read_text() == registered
+
+
 # --- the chain, run offline through `mlflow run .` ----------------------------------
 
 RUN_GROUP = pytest.mark.xdist_group("pipeline_run")
