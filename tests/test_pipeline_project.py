@@ -424,7 +424,12 @@ def test_the_whole_chain_runs_offline_and_ends_with_test_scores(ran_project):
         },
         "train_random_forest": {("random_forest_export", "model_export")},
         "test_regression_model": set(),
+        "promote_model": set(),
     }
+    # The first model is promoted (there is none before it), and registered.
+    assert runs["promote_model"].summary["promoted"] is True
+    assert "promoted: there is no current model" in result.stdout
+    assert "MLflow: price_model version 1 has the alias 'champion'" in result.stdout
     # The forest's settings reached the step through a JSON file of the group.
     assert runs["train_random_forest"].config["model"]["n_estimators"] == 20
     assert len(runs["train_random_forest"].history) >= 2

@@ -10,6 +10,7 @@ A parameter may also name another step's output, ``${output:step}`` (the file it
 ``output_artifact`` names), ``${output:step,file}`` or ``${output:step,file,alias}``:
 online the W&B reference ``file:alias`` (alias ``latest`` unless given), offline
 (``WANDB_MODE=offline``, where W&B cannot fetch artifacts) the file that step wrote.
+``${online:x}`` is x online and empty offline.
 """
 
 from __future__ import annotations
@@ -59,10 +60,20 @@ def output(step: str, file: str | None = None, alias: str = "latest", *, _root_)
             f"${{output:{step}}}: {step} has no output_artifact; name the file, "
             f"${{output:{step},FILE}}"
         )
-    if os.environ.get("WANDB_MODE") == "offline":
+    if is_offline():
         folder = COMPONENTS / step / block.get("output_dir", "outputs")
         return str((folder / file).resolve())
     return f"{file}:{alias}"
+
+
+def is_offline() -> bool:
+    return os.environ.get("WANDB_MODE") == "offline"
+
+
+def online_only(value: str) -> str:
+    """``${online:x}``: x online; empty offline, where W&B cannot fetch it (for an
+    input that may be empty, such as the model in use before the first promotion)."""
+    return "" if is_offline() else value
 
 
 def project_path(value: str) -> str:
@@ -75,6 +86,7 @@ def project_path(value: str) -> str:
 
 OmegaConf.register_new_resolver("output", output)
 OmegaConf.register_new_resolver("project_path", project_path)
+OmegaConf.register_new_resolver("online", online_only)
 
 
 def chosen_steps(config: DictConfig) -> list[str]:

@@ -127,16 +127,21 @@ class RecordedRun:
 
 
 class FakeArtifact:
-    """A W&B artifact already downloaded to ``path``."""
+    """A W&B artifact already downloaded to ``path``; ``save()`` hands its aliases
+    to ``on_save``, as a version's save() sends them to the server."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, on_save=None):
+        self.path, self.on_save = path, on_save
+        self.aliases: list[str] = []
 
     def file(self) -> str:
         return str(self.path)
 
     def download(self) -> str:
         return str(self.path)
+
+    def save(self) -> None:
+        self.on_save(list(self.aliases))
 
 
 class FakeOnlineRun:
@@ -150,13 +155,18 @@ class FakeOnlineRun:
     def __init__(self, artifacts: dict[str, Path]):
         self.artifacts = artifacts
         self.used, self.summary = [], {}
+        self.saved_aliases: dict[str, list[str]] = {}
         self.exit_code = None
 
     def use_artifact(self, reference: str) -> FakeArtifact:
         self.used.append(reference)
         if reference not in self.artifacts:
             raise ValueError(f"artifact {reference} not found")
-        return FakeArtifact(self.artifacts[reference])
+
+        def on_save(aliases: list[str]) -> None:
+            self.saved_aliases[reference] = aliases
+
+        return FakeArtifact(self.artifacts[reference], on_save)
 
     def finish(self, exit_code=0):
         self.exit_code = exit_code
