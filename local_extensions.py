@@ -685,6 +685,10 @@ def pipeline_validation_errors(context: dict) -> list[str]:
     errors = text_errors(context)
     if errors:
         return errors
+    if not str(context.get("project_name", "")).strip():
+        errors.append(
+            "project_name: is empty; give the project a name, e.g. NYC Airbnb Pipeline"
+        )
     slug = str(context.get("project_slug", ""))
     if not SLUG_PATTERN.fullmatch(slug) or keyword.iskeyword(slug):
         errors.append(
@@ -718,8 +722,11 @@ def pipeline_validation_errors(context: dict) -> list[str]:
     repeated = sorted({kind for kind in kinds if kinds.count(kind) > 1})
     if unknown:
         errors.append(
-            f"steps: unknown step kinds {', '.join(map(repr, unknown))}; list kinds "
-            "of " + ", ".join(STEP_KINDS) + " separated by commas"
+            f"steps: {', '.join(map(repr, unknown))} "
+            + ("is not a step kind" if len(unknown) == 1 else "are not step kinds")
+            + "; list kinds of "
+            + ", ".join(STEP_KINDS)
+            + " separated by commas"
         )
     if repeated:
         errors.append(
@@ -727,6 +734,16 @@ def pipeline_validation_errors(context: dict) -> list[str]:
             "step of a kind later with the step template, under its own name)"
         )
     return errors
+
+
+def template_source(context: dict) -> str:
+    """What a generated project's README gives cookiecutter to add a step: the
+    template as the user named it when that is a repository URL or abbreviation
+    (gh:org/repo), else the absolute path of the local template it came from."""
+    given = str(context.get("_template", ""))
+    if given.isprintable() and re.match(r"^[\w.+-]+(@[\w.-]+)?:", given):
+        return shlex.quote(given)
+    return shlex.quote(str(Path(__file__).resolve().parent))
 
 
 def pipeline_environment(environment: str) -> dict:
@@ -878,6 +895,7 @@ class StepExtension(Extension):
             kind_default_description=kind_default_description,
             chain=chain,
             project_packages=project_packages,
+            template_source=template_source,
             sh_quote=shlex.quote,
             pipeline_environment=pipeline_environment,
             omegaconf_str=omegaconf_str,

@@ -182,8 +182,14 @@ def test_each_environment_gives_the_driver_its_environment(environment, tmp_path
     assert load_project(str(project / "components" / "get_data")).name
 
 
-def test_a_short_chain_leaves_an_input_to_set_when_its_producer_is_missing(tmp_path):
+def test_a_short_chain_leaves_an_input_to_set_when_its_producer_is_missing(
+    tmp_path, capfd
+):
     project = render_pipeline(tmp_path, steps="data_split,basic_cleaning")
+    assert (
+        "First set data_split.input, basic_cleaning.input_artifact in config.yaml"
+        in capfd.readouterr().out
+    )
     config = OmegaConf.load(project / "config.yaml")
     assert list(config)[-2:] == ["data_split", "basic_cleaning"]
     assert OmegaConf.is_missing(config.data_split, "input")
@@ -199,8 +205,10 @@ def test_free_text_answers_stay_data(tmp_path):
         wandb_project="prices",
         steps="get_data",
     )
-    title = (project / "README.md").read_text().splitlines()[0]
-    assert title == "# " + ext.md_inline(name)
+    readme = (project / "README.md").read_text()
+    assert readme.splitlines()[0] == "# " + ext.md_inline(name)
+    # A step is added with the template it came from, as an absolute path.
+    assert f"cookiecutter {REPO_ROOT} -o components/" in readme
     assert OmegaConf.load(project / "config.yaml").main.project_name == "prices"
 
 
@@ -213,6 +221,7 @@ def test_free_text_answers_stay_data(tmp_path):
         ({"wandb_project": "my/project"}, "wandb_project"),
         ({"wandb_entity": "a team"}, "wandb_entity"),
         ({"project_slug": "2pipes"}, "project_slug"),
+        ({"project_name": " "}, "project_name"),
     ],
 )
 def test_a_bad_answer_is_refused_and_leaves_no_folder(answers, field, tmp_path):

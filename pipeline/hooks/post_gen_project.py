@@ -77,6 +77,20 @@ def render_step(template_root: str, components: Path, kind: str, context: dict):
                 os.close(saved)
 
 
+def unset_inputs(config: Path) -> list[str]:
+    """The config keys left ??? (inputs whose producer is not in the chain)."""
+    import yaml
+
+    blocks = yaml.safe_load(config.read_text(encoding="utf-8"))
+    return [
+        f"{step}.{name}"
+        for step, block in blocks.items()
+        if isinstance(block, dict)
+        for name, value in block.items()
+        if value == "???"
+    ]
+
+
 def main(context: dict, template_root: str, project_dir: Path) -> int:
     sys.path.insert(0, template_root)
     from local_extensions import chain, pipeline_environment
@@ -86,21 +100,30 @@ def main(context: dict, template_root: str, project_dir: Path) -> int:
     )
     components = project_dir / COMPONENTS
     components.mkdir(exist_ok=True)
-    for kind in chain(context):
+    steps = chain(context)
+    for kind in steps:
         render_step(template_root, components, kind, context)
         print(f"  components/{kind}: a {kind} step")
-    print(
-        "\n".join(
-            [
-                f"Created {project_dir.name}/ ({project_dir}): a pipeline of "
-                f"{len(chain(context))} steps, chained by main.py as config.yaml says.",
-                f"Next, in {project_dir.name}/:",
-                "  make run     # the whole chain, offline, on the sample in data/",
-                "  make test    # lint, every step's tests, the config's checks",
-                "  wandb login  # then `mlflow run .` logs to W&B (README.md)",
-            ]
+    driver = pipeline_environment(context["environment"])["driver_env_manager"]
+    online = "mlflow run ." + (f" --env-manager {driver}" if driver else "")
+    plural = "s" if len(steps) != 1 else ""
+    lines = [
+        f"Created {project_dir.name}/ ({project_dir}): a pipeline of {len(steps)} "
+        f"step{plural}, chained by main.py as config.yaml says.",
+    ]
+    unset = unset_inputs(project_dir / "config.yaml")
+    if unset:
+        lines.append(
+            f"First set {', '.join(unset)} in config.yaml (no earlier step makes "
+            f"{'it' if len(unset) == 1 else 'them'})."
         )
-    )
+    lines += [
+        f"Next, in {project_dir.name}/:",
+        "  make run     # the whole chain, offline, on the sample in data/",
+        "  make test    # lint, every step's tests, the config's checks",
+        f"  wandb login  # then `{online}` logs to W&B (README.md)",
+    ]
+    print("\n".join(lines))
     return 0
 
 

@@ -66,8 +66,12 @@ def output(step: str, file: str | None = None, alias: str = "latest", *, _root_)
     return f"{file}:{alias}"
 
 
+# W&B's modes in which no artifact can be fetched: each step gets local files.
+LOCAL_MODES = ("offline", "dryrun", "disabled")
+
+
 def is_offline() -> bool:
-    return os.environ.get("WANDB_MODE") == "offline"
+    return os.environ.get("WANDB_MODE", "").lower() in LOCAL_MODES
 
 
 def online_only(value: str) -> str:
@@ -199,16 +203,18 @@ HYDRA_FLAGS = ("-m", "--multirun")
 TOKEN = re.compile(r"""(?:[^\s'"]+|'[^']*'|"[^"]*")+""")
 
 
-def hydra_arguments(steps: str, hydra_options: str) -> list[str]:
+def hydra_arguments(
+    steps: str, hydra_options: str, extra: list[str] | tuple = ()
+) -> list[str]:
     """Hydra's command line from the MLproject parameters: ``hydra_options`` split
     as a shell would, but keeping its quotes for Hydra (``etl.sample='my file.csv'``),
     ``-m`` first wherever it stood, and ``steps`` as one quoted value (unquoted,
     Hydra reads ``a,b`` as a sweep)."""
-    tokens = TOKEN.findall(hydra_options)
     if TOKEN.sub("", hydra_options).strip():
         raise PipelineError(
             f"hydra_options: {hydra_options!r} has a quote that is never closed"
         )
+    tokens = [*TOKEN.findall(hydra_options), *extra]
     flags = [token for token in tokens if token in HYDRA_FLAGS]
     overrides = [token for token in tokens if token not in HYDRA_FLAGS]
     quoted = steps.replace("\\", "\\\\").replace("'", "\\'")
@@ -223,9 +229,10 @@ def main() -> None:
     parser.add_argument(
         "--hydra_options", default="", help="Hydra overrides, and -m for a sweep"
     )
-    args = parser.parse_args()
+    # Hydra overrides may also follow, as for any Hydra app: python main.py etl.x=1
+    args, overrides = parser.parse_known_args()
     try:
-        arguments = hydra_arguments(args.steps, args.hydra_options)
+        arguments = hydra_arguments(args.steps, args.hydra_options, overrides)
     except PipelineError as err:
         sys.exit(f"pipeline: {err}")
     sys.argv = [sys.argv[0], *arguments]

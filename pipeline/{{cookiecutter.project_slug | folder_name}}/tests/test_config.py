@@ -85,3 +85,12 @@ def test_a_value_left_unset_is_named_before_any_step_runs(tmp_path):
     config[step][name] = "???"
     with pytest.raises(main.PipelineError, match=rf"{step}\.{name} is not set"):
         main.parameters(config, step, tmp_path)
+
+
+def test_overrides_after_the_options_join_hydras_command_line():
+    assert main.hydra_arguments("all", "a=1", ["b=2", "-m"]) == [
+        "-m",
+        "main.steps='all'",
+        "a=1",
+        "b=2",
+    ]
