@@ -312,10 +312,11 @@ def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Pa
         else:
             check_regular_file(option, path, reference)
         return path
-    if run.offline:
+    if run.offline or getattr(run, "disabled", False):
+        mode = "disabled" if getattr(run, "disabled", False) else "offline"
         raise StepError(
-            f"--{option} {reference!r}: no such local path, and W&B is offline "
-            "(WANDB_MODE=offline) so artifacts cannot be fetched; pass a local path "
+            f"--{option} {reference!r}: no such local path, and W&B is {mode} "
+            f"(WANDB_MODE={mode}) so artifacts cannot be fetched; pass a local path "
             "instead"
         )
     import wandb

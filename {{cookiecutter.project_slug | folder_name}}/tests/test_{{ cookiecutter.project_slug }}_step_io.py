@@ -70,6 +70,15 @@ def test_a_reference_offline_says_how_to_go_on():
         step_io.fetch_input(OfflineRun(), "input", "raw_data.csv:latest")
 
 
+def test_a_reference_with_wandb_disabled_says_how_to_go_on():
+    import wandb
+
+    # WANDB_MODE=disabled: wandb.init gives a run whose use_artifact returns None.
+    run = wandb.init(mode="disabled")
+    with pytest.raises(StepError, match="W&B is disabled .* pass a local path"):
+        step_io.fetch_input(run, "input", "raw_data.csv:latest")
+
+
 def test_a_reference_online_is_fetched_from_wandb(tmp_path):
     path = tmp_path / "raw.csv"
     run = FakeOnlineRun({"raw_data.csv:latest": path})
