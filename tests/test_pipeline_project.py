@@ -401,6 +401,26 @@ def ran_project(tmp_path_factory):
     return project, env, result
 
 
+# What each step shows in W&B besides its numbers: key -> W&B's media type.
+PICTURES = {
+    "basic_cleaning": {
+        "preview": "table-file",
+        "price_before": "histogram",
+        "price_after": "histogram",
+    },
+    "data_split": {"split_sizes": "table-file"},
+    "train_random_forest": {
+        "feature_importance": "image-file",
+        "predicted_vs_actual": "image-file",
+    },
+    "test_regression_model": {
+        "predicted_vs_actual": "image-file",
+        "residuals": "image-file",
+        "worst_predictions": "table-file",
+    },
+}
+
+
 @RUN_GROUP
 @pytest.mark.slow
 def test_the_whole_chain_runs_offline_and_ends_with_test_scores(ran_project):
@@ -435,6 +455,12 @@ def test_the_whole_chain_runs_offline_and_ends_with_test_scores(ran_project):
         "test_regression_model": set(),
         "promote_model": set(),
     }
+    # The tables, histograms and plots a person looks at, in the steps' offline logs.
+    for kind, shown in PICTURES.items():
+        for key, media_type in shown.items():
+            assert [m["_type"] for m in runs[kind].media(key)] == [media_type], key
+    (split_sizes,) = runs["data_split"].media("split_sizes")
+    assert split_sizes["ncols"] == 3  # split, stratum, rows
     # The first model is promoted (there is none before it), and registered.
     assert runs["promote_model"].summary["promoted"] is True
     assert "promoted: there is no current model" in result.stdout

@@ -116,7 +116,17 @@ def test_the_default_step_runs_with_its_defaults(default_step, sample_csv, step_
     assert artifact.type == "clean_sample"
     assert artifact.description.startswith("Keep the listings priced within range")
     output = default_step / "outputs" / "clean_sample.csv"
-    assert 0 < len(pd.read_csv(output)) <= len(pd.read_csv(sample_csv))
+    kept = len(pd.read_csv(output))
+    assert 0 < kept <= len(pd.read_csv(sample_csv))
+    # What a person looks at in W&B, read back from the run's log.
+    run = only_offline_run(default_step)
+    (preview,) = run.media("preview")
+    assert preview["_type"] == "table-file"
+    assert preview["nrows"] == min(20, kept)
+    (before,) = run.media("price_before")
+    (after,) = run.media("price_after")
+    assert before["_type"] == after["_type"] == "histogram"
+    assert min(after["bins"]) >= 10 and max(after["bins"]) <= 350
     # A run leaves wandb/ and outputs/ in the step: ruff's verdict does not change.
     assert (default_step / "wandb").is_dir()
     assert_ruff_clean(default_step)

@@ -110,7 +110,24 @@ class OfflineRun:
 
     @property
     def artifacts(self) -> list:
-        return self._of("artifact")
+        """The artifacts the step logged: its outputs. W&B also stores each logged
+        table as an artifact of type run_table, its own bookkeeping, left out here."""
+        return [a for a in self._of("artifact") if a.type != "run_table"]
+
+    def media(self, key: str) -> list[dict]:
+        """Each value logged under ``key`` that W&B stores as media (a table, a
+        histogram, an image): its ``_type`` and what W&B records of it."""
+        found = []
+        for step in self.history:
+            # wandb-core writes a media value as one history item per field: key/_type.
+            value = {
+                name[len(key) + 1 :]: item
+                for name, item in step.items()
+                if name.startswith(f"{key}/")
+            }
+            if "_type" in value:
+                found.append(value)
+        return found
 
     @property
     def exit_code(self) -> int | None:

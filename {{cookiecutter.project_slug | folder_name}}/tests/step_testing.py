@@ -156,7 +156,11 @@ class FakeOnlineRun:
         self.artifacts = artifacts
         self.used, self.summary = [], {}
         self.saved_aliases: dict[str, list[str]] = {}
+        self.history: list[dict] = []
         self.exit_code = None
+
+    def log(self, data: dict) -> None:
+        self.history.append(data)
 
     def use_artifact(self, reference: str) -> FakeArtifact:
         self.used.append(reference)

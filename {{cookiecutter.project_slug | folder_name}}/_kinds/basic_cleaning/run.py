@@ -36,6 +36,8 @@ NEEDED_COLUMNS = {
 }
 # Parsing with one strict format keeps a typo from being read as some other day.
 REVIEW_DATE_FORMAT = "%Y-%m-%d"
+# Rows kept shown as a table in W&B: what a person checks first.
+PREVIEW_ROWS = 20
 
 # The data logic: plain functions on DataFrames, testable without W&B or files.
 
@@ -80,6 +82,31 @@ def parse_review_dates(text: pd.Series) -> pd.Series:
 
 
 # The wiring: W&B and files around the data logic.
+
+
+def preview(cleaned: pd.DataFrame, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
+    """The first rows kept, as text where W&B's table would not take a value (dates,
+    missing values), for a person to look at."""
+    import pandas as pd
+
+    head = cleaned.head(rows).copy()
+    for column in head.columns:
+        if not pd.api.types.is_numeric_dtype(head[column]):
+            head[column] = head[column].astype("string").fillna("")
+    return head
+
+
+def pictures(rows: pd.DataFrame, cleaned: pd.DataFrame) -> dict[str, object]:
+    """What W&B shows of the cleaning: a preview table of the rows kept, and the
+    price distribution before and after the filter (W&B's own table and histograms,
+    cheap to make; no plotting library is imported)."""
+    import wandb
+
+    return {
+        "preview": wandb.Table(dataframe=preview(cleaned)),
+        "price_before": wandb.Histogram(rows["price"].dropna().to_numpy()),
+        "price_after": wandb.Histogram(cleaned["price"].to_numpy()),
+    }
 
 
 def check_price_range(min_price: float, max_price: float) -> None:
@@ -145,7 +172,7 @@ def go(args: argparse.Namespace) -> None:
                 "rows_out": len(cleaned),
                 "rows_dropped": len(rows) - len(cleaned),
             }
-            run.log(counts)
+            run.log({**counts, **pictures(rows, cleaned)})
             step_io.log_dataset_output(
                 outputs,
                 output,

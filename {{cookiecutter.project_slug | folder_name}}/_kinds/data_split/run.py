@@ -86,6 +86,25 @@ def held_out_count(total: int, test_size: float) -> int:
 # The wiring: W&B and files around the data logic.
 
 
+def split_sizes(
+    trainval: pd.DataFrame, test: pd.DataFrame, stratify_by: str
+) -> pd.DataFrame:
+    """Rows per split and, when stratified, per stratum: the table W&B shows."""
+    import pandas as pd
+
+    parts = {"trainval": trainval, "test": test}
+    if stratify_by == NO_STRATIFICATION:
+        return pd.DataFrame(
+            {"split": list(parts), "rows": [len(part) for part in parts.values()]}
+        )
+    counts = [
+        {"split": name, stratify_by: str(stratum), "rows": int(rows)}
+        for name, part in parts.items()
+        for stratum, rows in part[stratify_by].value_counts(dropna=False).items()
+    ]
+    return pd.DataFrame(counts, columns=["split", stratify_by, "rows"])
+
+
 def check_split_options(test_size: float, random_seed: int) -> None:
     if not 0 < test_size < 1:
         raise step_io.StepError(
@@ -157,7 +176,10 @@ def go(args: argparse.Namespace) -> None:
                 "rows_trainval": len(trainval),
                 "rows_test": len(test),
             }
-            run.log(counts)
+            import wandb
+
+            sizes = split_sizes(trainval, test, args.stratify_by)
+            run.log({**counts, "split_sizes": wandb.Table(dataframe=sizes)})
 
             metadata = {
                 "step": STEP_NAME,

@@ -22,6 +22,7 @@ from step_io import StepError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
     from sklearn.base import RegressorMixin
 
 {% include "identity.py.j2" %}
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 {% include "arguments.py.j2" %}
 
 TARGET = "price"
+# The worst predictions shown in W&B, with their listing's name.
+WORST_SHOWN = 10
 
 
 # The data logic: plain functions on DataFrames, testable without W&B or files.
@@ -55,6 +58,56 @@ def score(
         "r2": r2_score(rows[TARGET], predicted),
         "mae": mean_absolute_error(rows[TARGET], predicted),
     }
+
+
+def predictions(model: RegressorMixin, rows: pd.DataFrame) -> pd.DataFrame:
+    """Each test row's actual and predicted price, the residual, and its listing's
+    name when the data has one."""
+    import pandas as pd
+
+    features = rows[model_columns(model) or rows.columns.drop(TARGET)]
+    names = rows["name"].astype("string").fillna("") if "name" in rows else ""
+    table = pd.DataFrame(
+        {
+            "name": names,
+            "actual": rows[TARGET].to_numpy(),
+            "predicted": model.predict(features),
+        }
+    )
+    table["residual"] = table["actual"] - table["predicted"]
+    return table
+
+
+def worst(predicted: pd.DataFrame, count: int = WORST_SHOWN) -> pd.DataFrame:
+    """The ``count`` predictions furthest from the actual price, worst first."""
+    order = predicted["residual"].abs().sort_values(ascending=False, kind="stable")
+    return predicted.loc[order.index[:count]].reset_index(drop=True)
+
+
+def plot_predictions(predicted: pd.DataFrame) -> tuple[Figure, Figure]:
+    """Predicted against actual price (the diagonal is a perfect model), and the
+    residuals against the prediction."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # draws to memory: no display is needed, or used
+    import matplotlib.pyplot as plt
+
+    versus, axes = plt.subplots(figsize=(6, 6))
+    axes.scatter(predicted["actual"], predicted["predicted"], s=6, alpha=0.5)
+    top = float(max(predicted["actual"].max(), predicted["predicted"].max()))
+    axes.plot([0, top], [0, top], color="grey", linewidth=1)
+    axes.set_xlabel("actual price")
+    axes.set_ylabel("predicted price")
+    axes.set_title("Predicted against actual price, test set")
+    versus.tight_layout()
+    spread, axes = plt.subplots(figsize=(6, 4))
+    axes.scatter(predicted["predicted"], predicted["residual"], s=6, alpha=0.5)
+    axes.axhline(0, color="grey", linewidth=1)
+    axes.set_xlabel("predicted price")
+    axes.set_ylabel("actual - predicted")
+    axes.set_title("Residuals, test set")
+    spread.tight_layout()
+    return versus, spread
 
 
 # The wiring: W&B and files around the data logic.
@@ -107,6 +160,17 @@ def go(args: argparse.Namespace) -> None:
                 f"{step_io.one_line(err)}"
             ) from None
         run.summary.update({**metrics, "test_rows": len(rows)})
+        import wandb
+
+        predicted = predictions(model, rows)
+        versus, spread = plot_predictions(predicted)
+        run.log(
+            {
+                "predicted_vs_actual": wandb.Image(versus),
+                "residuals": wandb.Image(spread),
+                "worst_predictions": wandb.Table(dataframe=worst(predicted)),
+            }
+        )
         # `mlflow run` names its run in MLFLOW_RUN_ID; the metrics logged there are
         # what a pipeline driver reads back.
         if os.environ.get("MLFLOW_RUN_ID"):

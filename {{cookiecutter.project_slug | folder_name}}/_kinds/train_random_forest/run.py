@@ -340,6 +340,25 @@ def plot_feature_importance(importance: pd.Series) -> Figure:
     return figure
 
 
+def plot_predicted_vs_actual(actual: pd.Series, predicted) -> Figure:
+    """Predicted against actual price on the validation set; the diagonal is a
+    perfect model."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # draws to memory: no display is needed, or used
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 6))
+    axes.scatter(actual, predicted, s=6, alpha=0.5)
+    top = float(max(actual.max(), max(predicted)))
+    axes.plot([0, top], [0, top], color="grey", linewidth=1)
+    axes.set_xlabel("actual price")
+    axes.set_ylabel("predicted price")
+    axes.set_title("Predicted against actual price, validation set")
+    figure.tight_layout()
+    return figure
+
+
 def export_model(pipeline: Pipeline, example: pd.DataFrame, path: Path) -> None:
     """Save ``pipeline`` as an MLflow model in the new folder ``path``, with a
     signature and input example taken from the rows of ``example``."""
@@ -451,8 +470,17 @@ def go(args: argparse.Namespace) -> None:
             metrics = evaluate(pipeline, val_features, val_target)
             run.summary.update(metrics)
             figure = plot_feature_importance(feature_importance(pipeline))
-            run.log({"feature_importance": wandb.Image(figure)})
+            versus = plot_predicted_vs_actual(
+                val_target, pipeline.predict(val_features)
+            )
+            run.log(
+                {
+                    "feature_importance": wandb.Image(figure),
+                    "predicted_vs_actual": wandb.Image(versus),
+                }
+            )
             plt.close(figure)
+            plt.close(versus)
             outputs.write(
                 output, lambda partial: export_model(pipeline, val_features, partial)
             )

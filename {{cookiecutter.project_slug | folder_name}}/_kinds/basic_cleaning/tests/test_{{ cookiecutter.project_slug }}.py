@@ -115,7 +115,17 @@ def test_the_step_writes_the_cleaned_csv_and_logs_it(
     assert recorded.job_type == run.JOB_TYPE
     assert recorded.config["filters"]["min_price"] == 79
     assert recorded.name.endswith("listings.csv -> cleaned.csv, price 79-150")
-    assert recorded.history == [{"rows_in": 8, "rows_out": 5, "rows_dropped": 3}]
+    (logged,) = recorded.history
+    assert {key: logged[key] for key in ("rows_in", "rows_out", "rows_dropped")} == {
+        "rows_in": 8,
+        "rows_out": 5,
+        "rows_dropped": 3,
+    }
+    # What a person looks at in W&B: the rows kept, the prices before and after.
+    assert len(logged["preview"].data) == 5
+    assert logged["preview"].columns == list(pd.read_csv("outputs/cleaned.csv").columns)
+    assert sum(logged["price_before"].histogram) == 8
+    assert sum(logged["price_after"].histogram) == 5
     (artifact,) = recorded.artifacts
     assert (artifact.name, artifact.type) == ("cleaned.csv", "clean_sample")
     assert artifact.description == "Cleaned"

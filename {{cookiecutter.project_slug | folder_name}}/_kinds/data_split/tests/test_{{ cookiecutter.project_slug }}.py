@@ -119,6 +119,18 @@ def test_the_step_runs_with_offline_wandb(offline_wandb, listings):
     assert list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
 
 
+def test_split_sizes_count_rows_per_split_and_stratum(listings):
+    trainval, test = run.split(listings, 0.5, 3, "neighbourhood_group")
+    sizes = run.split_sizes(trainval, test, "neighbourhood_group")
+    assert sizes["rows"].sum() == len(listings)
+    assert set(sizes["split"]) == {"trainval", "test"}
+    plain = run.split_sizes(trainval, test, "none")
+    assert plain.to_dict("records") == [
+        {"split": "trainval", "rows": len(trainval)},
+        {"split": "test", "rows": len(test)},
+    ]
+
+
 def test_the_step_writes_both_parts_and_logs_them(
     offline_wandb, recorded_runs, listings
 ):
@@ -155,7 +167,14 @@ def test_the_step_writes_both_parts_and_logs_them(
     assert recorded.name.endswith(
         "listings.csv -> 50% test, seed 3, stratified by neighbourhood_group"
     )
-    assert recorded.history == [{"rows_in": 8, "rows_trainval": 4, "rows_test": 4}]
+    (logged,) = recorded.history
+    sizes = logged.pop("split_sizes")
+    assert logged == {"rows_in": 8, "rows_trainval": 4, "rows_test": 4}
+    # Rows per split and stratum, as W&B shows them.
+    assert sizes.columns == ["split", "neighbourhood_group", "rows"]
+    assert sum(row[2] for row in sizes.data) == 8
+    shown = {(row[0], row[1]): row[2] for row in sizes.data}
+    assert shown[("test", "Manhattan")] == in_test["Manhattan"]
     trainval_artifact, test_artifact = recorded.artifacts
     for artifact, rows in ((trainval_artifact, 4), (test_artifact, 4)):
         assert artifact.type == "segregated_data"

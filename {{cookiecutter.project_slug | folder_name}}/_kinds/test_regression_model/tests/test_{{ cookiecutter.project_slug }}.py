@@ -63,6 +63,20 @@ def test_a_model_without_column_names_scores_every_column_but_price():
     assert run.score(model, rows) == {"r2": 0.0, "mae": 10.0}
 
 
+def test_the_worst_predictions_come_first_with_their_listing(listings, price_model):
+    predicted = run.predictions(price_model, listings)
+    assert list(predicted.columns) == ["name", "actual", "predicted", "residual"]
+    assert predicted["residual"].tolist() == pytest.approx(
+        (listings["price"] - price_model.predict(listings[COLUMNS])).tolist()
+    )
+    shown = run.worst(predicted, 3)
+    assert len(shown) == 3
+    assert shown["residual"].abs().is_monotonic_decreasing
+    largest = predicted["residual"].abs().nlargest(3)
+    assert shown["residual"].abs().tolist() == pytest.approx(largest.tolist())
+    assert set(shown["name"]) <= set(predicted["name"])
+
+
 # The whole step, offline
 
 
@@ -81,6 +95,10 @@ def test_the_step_logs_the_test_scores(
         "test_dataset": "test.csv",
     }
     assert logged.summary == {**run.score(price_model, listings), "test_rows": 8}
+    # The plots and the table a person looks at in W&B.
+    (pictures,) = logged.history
+    assert set(pictures) == {"predicted_vs_actual", "residuals", "worst_predictions"}
+    assert len(pictures["worst_predictions"].data) == 8
 
 
 def test_online_the_model_and_the_test_set_are_fetched_from_wandb(

@@ -235,6 +235,7 @@ def test_the_step_trains_logs_and_exports_the_model(
     assert set(logged.summary) == {"r2", "mae", "mse", "rmse"}
     assert curve[-1]["val_mae"] == logged.summary["mae"]
     assert any("feature_importance" in entry for entry in logged.history)
+    assert any("predicted_vs_actual" in entry for entry in logged.history)
     (artifact,) = logged.artifacts
     assert (artifact.name, artifact.type) == ("random_forest_export", "model_export")
 
