@@ -118,6 +118,11 @@ def test_the_default_step_runs_with_its_defaults(default_step, sample_csv, step_
     output = default_step / "outputs" / "clean_sample.csv"
     kept = len(pd.read_csv(output))
     assert 0 < kept <= len(pd.read_csv(sample_csv))
+    # The step's first line says what it is about to do.
+    assert result.stdout.splitlines()[0] == (
+        "basic_cleaning: listings.csv -> clean_sample.csv, price 10-350 "
+        "(W&B job type basic_cleaning)"
+    )
     # What a person looks at in W&B, read back from the run's log.
     run = only_offline_run(default_step)
     (preview,) = run.media("preview")

@@ -261,11 +261,35 @@ def finishing(run: wandb.Run) -> Iterator[wandb.Run]:
         forget_logged_outputs(run)
 
 
+class _Console(logging.StreamHandler):
+    """Writes each line to ``sys.stdout`` as it is when the line is logged (a test
+    may have replaced it since the handler was made)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+# What the step says it is doing, on the console; W&B's own lines go to stderr.
+CONSOLE = logging.getLogger("step")
+if not CONSOLE.handlers:
+    CONSOLE.addHandler(_Console())
+    CONSOLE.setLevel(logging.INFO)
+    CONSOLE.propagate = False
+
+
 @contextmanager
 def wandb_run(job_type: str, name: str, config: dict) -> Iterator[wandb.Run]:
     """``wandb.init(job_type=..., name=..., config=...)`` for the block, finished as
     ``finishing`` says. A signal during ``wandb.init`` waits until the run exists, so
-    that the run it interrupts is finished as failed too."""
+    that the run it interrupts is finished as failed too. The step's first line on
+    the console says what it is about to do: the run's name holds its inputs and
+    outputs."""
+    CONSOLE.info("%s (W&B job type %s)", name, job_type)
     hold_signals()
     try:
         run = start_run(job_type, name, config)

@@ -265,6 +265,7 @@ def train(
     """Fit ``pipeline``, growing its forest ``log_every`` trees at a time, and call
     ``report`` after each step with the number of trees and the validation scores."""
     from sklearn.metrics import mean_absolute_error, r2_score
+    from tqdm import tqdm
 
     preprocessor = pipeline.named_steps["preprocessor"]
     forest = pipeline.named_steps["random_forest"]
@@ -273,16 +274,21 @@ def train(
     val_matrix = preprocessor.transform(val_features)
     n_estimators, warm_start = forest.n_estimators, forest.warm_start
     forest.set_params(warm_start=True)
-    for trees in forest_sizes(n_estimators, log_every):
-        forest.set_params(n_estimators=trees).fit(train_matrix, train_target)
-        predicted = forest.predict(val_matrix)
-        report(
-            {
+    # The forest's growth on the console too, as W&B charts it: a bar on stderr in a
+    # terminal (disable=None), nothing in a log, where a bar is only noise.
+    bar = tqdm(total=n_estimators, desc="trees", unit="tree", disable=None)
+    with bar:
+        for trees in forest_sizes(n_estimators, log_every):
+            forest.set_params(n_estimators=trees).fit(train_matrix, train_target)
+            predicted = forest.predict(val_matrix)
+            scores = {
                 "trees": trees,
                 "val_mae": mean_absolute_error(val_target, predicted),
                 "val_r2": r2_score(val_target, predicted),
             }
-        )
+            report(scores)
+            bar.set_postfix(val_r2=f"{scores['val_r2']:.3f}")
+            bar.update(trees - bar.n)
     # The exported model keeps the arguments rf_config gave it.
     forest.set_params(warm_start=warm_start)
     return pipeline
