@@ -144,26 +144,6 @@ def check_parameters(args: argparse.Namespace) -> None:
         )
 
 
-def load_model(path: Path, option: str, reference: str) -> RegressorMixin:
-    """The scikit-learn model of the MLflow model folder ``path``."""
-    import mlflow.sklearn
-
-    if not (path / "MLmodel").is_file():
-        raise StepError(
-            f"--{option} {reference!r}: not an MLflow model (its folder has no "
-            "MLmodel file)"
-        )
-    try:
-        return mlflow.sklearn.load_model(str(path))
-    except Exception as err:  # noqa: BLE001
-        # Unpickling a model can raise nearly anything (a missing module, a class that
-        # moved, a truncated file); each is a bad input, told on one line.
-        raise StepError(
-            f"--{option} {reference!r}: cannot load it as a scikit-learn model: "
-            f"{step_io.one_line(err)}"
-        ) from None
-
-
 def scored(option: str, reference: str, model, rows, parameters) -> dict[str, float]:
     try:
         return score(model, rows, parameters=parameters)
@@ -272,7 +252,10 @@ def go(args: argparse.Namespace) -> None:
         loaded = {}
         for option, reference in models.items():
             folder = step_io.fetch_input(run, option, reference, folder=True)
-            loaded[option] = (folder, load_model(folder, option, reference))
+            loaded[option] = (
+                folder,
+                step_io.load_sklearn_model(folder, option, reference),
+            )
         path = step_io.fetch_input(run, "test_dataset", args.test_dataset)
         columns = {TARGET: "number"}
         for _, model in loaded.values():

@@ -113,26 +113,6 @@ def plot_predictions(predicted: pd.DataFrame) -> tuple[Figure, Figure]:
 # The wiring: W&B and files around the data logic.
 
 
-def load_model(path: Path, reference: str) -> RegressorMixin:
-    """The scikit-learn model of the MLflow model folder ``path``."""
-    import mlflow.sklearn
-
-    if not (path / "MLmodel").is_file():
-        raise StepError(
-            f"--mlflow_model {reference!r}: not an MLflow model (its folder has no "
-            "MLmodel file)"
-        )
-    try:
-        return mlflow.sklearn.load_model(str(path))
-    except Exception as err:  # noqa: BLE001
-        # Unpickling a model can raise nearly anything (a missing module, a class that
-        # moved, a truncated file); each is a bad input, told on one line.
-        raise StepError(
-            f"--mlflow_model {reference!r}: cannot load it as a scikit-learn model: "
-            f"{step_io.one_line(err)}"
-        ) from None
-
-
 def go(args: argparse.Namespace) -> None:
     run_name = (
         f"{JOB_TYPE}: {Path(args.mlflow_model).name} on {Path(args.test_dataset).name}"
@@ -148,7 +128,7 @@ def go(args: argparse.Namespace) -> None:
         model_dir = step_io.fetch_input(
             run, "mlflow_model", args.mlflow_model, folder=True
         )
-        model = load_model(model_dir, args.mlflow_model)
+        model = step_io.load_sklearn_model(model_dir, "mlflow_model", args.mlflow_model)
         path = step_io.fetch_input(run, "test_dataset", args.test_dataset)
         columns = {TARGET: "number", **dict.fromkeys(model_columns(model), "any")}
         rows = step_io.read_csv(path, "test_dataset", columns)
