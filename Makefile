@@ -64,10 +64,11 @@ lint: $(INSTALLED)
 test: lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
-# A generated pipeline project's own `make test` (every step's tests again, from the
-# project's root): minutes on its own, so apart from `make test`; .ci/run runs both.
+# Every step's own tests again, in one pytest call: every kind from a parent folder,
+# and a generated pipeline project's own `make test`. Minutes on their own, so apart
+# from `make test`; .ci/run runs both.
 test-project: $(INSTALLED)
-	$(BIN)/python -m pytest -m project
+	$(BIN)/python -m pytest -n auto -m project
 
 # The property test with 500 fresh examples instead of the bounded, repeatable 25.
 test-thorough: $(INSTALLED)

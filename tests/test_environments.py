@@ -129,6 +129,7 @@ def test_a_conda_step_pins_its_environment_in_conda_yml(cookies):
         f"pyarrow=={version('pyarrow')}",
         f"wandb=={version('wandb')}",
         f"scikit-learn=={version('scikit-learn')}",
+        f"tqdm=={version('tqdm')}",
     ]
     assert load_project(str(project)).env_type == env_type.CONDA
 

@@ -184,6 +184,8 @@ def test_a_value_of_the_wrong_type_fails_before_any_run_starts(
     assert problem in line
 
 
+# Every kind's own tests again (minutes): in `make test-project`, which .ci/run runs.
+@pytest.mark.project
 def test_every_kind_s_own_tests_pass_in_one_pytest_call_from_a_parent_folder(
     cookies, step_env, tmp_path
 ):
