@@ -896,7 +896,6 @@ class StepExtension(Extension):
             chain=chain,
             project_packages=project_packages,
             template_source=template_source,
-            sh_quote=shlex.quote,
             pipeline_environment=pipeline_environment,
             omegaconf_str=omegaconf_str,
             kubernetes_name=kubernetes_name,
