@@ -95,6 +95,21 @@ def pipeline_root(project_dir: Path) -> Path | None:
     return None
 
 
+def unset_inputs(config_text: str) -> list[str]:
+    """The keys of a pipeline config's step blocks left ??? (inputs to set), as
+    step.parameter."""
+    import yaml
+
+    blocks = yaml.safe_load(config_text) or {}
+    return [
+        f"{step}.{name}"
+        for step, block in blocks.items()
+        if isinstance(block, dict)
+        for name, value in block.items()
+        if value == "???"
+    ]
+
+
 def register_in_pipeline(context: dict, root: Path) -> str:
     """Append the step's block to the project's config.yaml, as text, so the team's
     comments stay and the step runs last; a step already there is left as it is
@@ -118,16 +133,8 @@ def register_in_pipeline(context: dict, root: Path) -> str:
         else ("\n" if text.endswith("\n") else "\n\n")
     )
     config.write_text(text + separator + block, encoding="utf-8")
-    required = [
-        line.split(":")[0].strip()
-        for line in block.splitlines()
-        if line.endswith(": ???")
-    ]
-    todo = (
-        f"; set {', '.join(f'{slug}.{name}' for name in required)} there first"
-        if required
-        else ""
-    )
+    required = unset_inputs(block)
+    todo = f"; set {', '.join(required)} there first" if required else ""
     return (
         f"Registered {slug} as the last step in {PIPELINE_CONFIG}{todo}; run it with "
         f"mlflow run . -P steps={slug}"

@@ -77,22 +77,9 @@ def render_step(template_root: str, components: Path, kind: str, context: dict):
                 os.close(saved)
 
 
-def unset_inputs(config: Path) -> list[str]:
-    """The config keys left ??? (inputs whose producer is not in the chain)."""
-    import yaml
-
-    blocks = yaml.safe_load(config.read_text(encoding="utf-8"))
-    return [
-        f"{step}.{name}"
-        for step, block in blocks.items()
-        if isinstance(block, dict)
-        for name, value in block.items()
-        if value == "???"
-    ]
-
-
 def main(context: dict, template_root: str, project_dir: Path) -> int:
     sys.path.insert(0, template_root)
+    from hooks.post_gen_project import unset_inputs
     from local_extensions import chain, pipeline_environment
 
     keep_root_environment(
@@ -111,7 +98,7 @@ def main(context: dict, template_root: str, project_dir: Path) -> int:
         f"Created {project_dir.name}/ ({project_dir}): a pipeline of {len(steps)} "
         f"step{plural}, chained by main.py as config.yaml says.",
     ]
-    unset = unset_inputs(project_dir / "config.yaml")
+    unset = unset_inputs((project_dir / "config.yaml").read_text(encoding="utf-8"))
     if unset:
         lines.append(
             f"First set {', '.join(unset)} in config.yaml (no earlier step makes "
