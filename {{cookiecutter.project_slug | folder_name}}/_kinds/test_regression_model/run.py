@@ -42,18 +42,25 @@ def model_columns(model: RegressorMixin) -> list[str]:
     return [str(name) for name in getattr(model, "feature_names_in_", [])]
 
 
+def features(model: RegressorMixin, rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns the model predicts from: a model fitted on named columns may
+    refuse others, such as the target."""
+    return rows[model_columns(model) or rows.columns.drop(TARGET)]
+
+
 def score(
     model: RegressorMixin,
     rows: pd.DataFrame,
     parameters: dict[str, object] | None = None,
+    predicted=None,
 ) -> dict[str, float]:
-    """r2 and mae of the model's price predictions for ``rows``. ``parameters`` holds
-    the step's own parameters by name, for what you add here."""
+    """r2 and mae of the model's price predictions for ``rows`` (``predicted``, when
+    they are made already). ``parameters`` holds the step's own parameters by name,
+    for what you add here."""
     from sklearn.metrics import mean_absolute_error, r2_score
 
-    # A model fitted on named columns may refuse others, such as the target.
-    features = rows[model_columns(model) or rows.columns.drop(TARGET)]
-    predicted = model.predict(features)
+    if predicted is None:
+        predicted = model.predict(features(model, rows))
     return {
         "r2": r2_score(rows[TARGET], predicted),
         "mae": mean_absolute_error(rows[TARGET], predicted),
@@ -65,13 +72,12 @@ def predictions(model: RegressorMixin, rows: pd.DataFrame) -> pd.DataFrame:
     name when the data has one."""
     import pandas as pd
 
-    features = rows[model_columns(model) or rows.columns.drop(TARGET)]
     names = rows["name"].astype("string").fillna("") if "name" in rows else ""
     table = pd.DataFrame(
         {
             "name": names,
             "actual": rows[TARGET].to_numpy(),
-            "predicted": model.predict(features),
+            "predicted": model.predict(features(model, rows)),
         }
     )
     table["residual"] = table["actual"] - table["predicted"]
@@ -133,7 +139,14 @@ def go(args: argparse.Namespace) -> None:
         columns = {TARGET: "number", **dict.fromkeys(model_columns(model), "any")}
         rows = step_io.read_csv(path, "test_dataset", columns)
         try:
-            metrics = score(model, rows, parameters=step_parameters(args))
+            # The test set is predicted once, for the scores and the pictures.
+            predicted = predictions(model, rows)
+            metrics = score(
+                model,
+                rows,
+                parameters=step_parameters(args),
+                predicted=predicted["predicted"],
+            )
         except ValueError as err:
             raise StepError(
                 f"--test_dataset {args.test_dataset!r}: the model cannot score it: "
@@ -142,7 +155,6 @@ def go(args: argparse.Namespace) -> None:
         run.summary.update({**metrics, "test_rows": len(rows)})
         import wandb
 
-        predicted = predictions(model, rows)
         versus, spread = plot_predictions(predicted)
         run.log(
             {
