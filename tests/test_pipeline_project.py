@@ -408,6 +408,7 @@ PICTURES = {
         "price_before": "histogram",
         "price_after": "histogram",
     },
+    "data_check": {"checks": "table-file"},
     "data_split": {"split_sizes": "table-file"},
     "train_random_forest": {
         "feature_importance": "image-file",
@@ -461,6 +462,13 @@ def test_the_whole_chain_runs_offline_and_ends_with_test_scores(ran_project):
             assert [m["_type"] for m in runs[kind].media(key)] == [media_type], key
     (split_sizes,) = runs["data_split"].media("split_sizes")
     assert split_sizes["ncols"] == 3  # split, stratum, rows
+    # Every check passed on the sample, each with the figure it checked.
+    (checks,) = runs["data_check"].tables("checks")
+    assert checks["columns"] == ["check", "outcome", "figure", "value", "expected"]
+    outcomes = {row[0]: row[1] for row in checks["data"]}
+    assert outcomes and set(outcomes.values()) == {"passed"}, checks["data"]
+    figures = {row[0]: row[2:4] for row in checks["data"]}
+    assert figures["test_row_count"][0] == "rows" and figures["test_row_count"][1] > 0
     # The first model is promoted (there is none before it), and registered.
     assert runs["promote_model"].summary["promoted"] is True
     assert "promoted: there is no current model" in result.stdout

@@ -129,6 +129,16 @@ class OfflineRun:
                 found.append(value)
         return found
 
+    def tables(self, key: str) -> list[dict]:
+        """Each table logged under ``key``, as W&B wrote it beside the log: its
+        ``columns`` and ``data`` (rows)."""
+        files = self.path.parent / "files"
+        return [
+            json.loads((files / media["path"]).read_text(encoding="utf-8"))
+            for media in self.media(key)
+            if media["_type"] == "table-file"
+        ]
+
     @property
     def exit_code(self) -> int | None:
         exits = self._of("exit")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -53,6 +53,9 @@ CHECKED_COLUMNS = {
 STEP_DIR = Path(__file__).resolve().parent
 RUN = pytest.StashKey["wandb.Run"]()
 OUTCOMES = pytest.StashKey[dict[str, str]]()
+# What each check measured, by node id: (what, value, what was expected).
+FIGURES = pytest.StashKey[dict[str, tuple[str, float, str]]]()
+CHECK_COLUMNS = ["check", "outcome", "figure", "value", "expected"]
 # Why the session stopped early: a bad option or input.
 STOPPED = pytest.StashKey[str]()
 FAILED = pytest.StashKey[list[str]]()
@@ -99,6 +102,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[OUTCOMES] = {}
+    config.stash[FIGURES] = {}
     # A failed check is about the data, not the code: a short traceback keeps its
     # message in view, where the long one would print each fixture's DataFrame too.
     if config.getoption("csv") is not None and config.option.tbstyle == "auto":
@@ -298,6 +302,29 @@ def ref_data(inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return inputs["ref"]
 
 
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[[str, float, str], None]:
+    """Records what a check measured, and what it expected, for the table of checks
+    in W&B. A check records it before it asserts, so a failed check shows it too."""
+
+    def record(what: str, value: float, expected: str) -> None:
+        figures = request.config.stash[FIGURES]
+        figures[request.node.nodeid] = (what, float(value), expected)
+
+    return record
+
+
+def check_rows(
+    outcomes: dict[str, str], figures: dict[str, tuple[str, float, str]]
+) -> list[list]:
+    """One row per check that ran, in the order they ran (CHECK_COLUMNS); a check
+    that recorded no figure has none."""
+    return [
+        [node_id.rpartition("::")[2], outcome, *figures.get(node_id, ("", None, ""))]
+        for node_id, outcome in outcomes.items()
+    ]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo
@@ -323,7 +350,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = config.stash.get(RUN, None)
     if run is None:
         return
-    run.log({"checks_passed": passed, "checks_failed": len(failed)})
+    logged = {"checks_passed": passed, "checks_failed": len(failed)}
+    rows = check_rows(outcomes, config.stash[FIGURES])
+    if rows:
+        import wandb  # imported already: the run has started
+
+        logged["checks"] = wandb.Table(columns=CHECK_COLUMNS, data=rows)
+    run.log(logged)
     run.summary["failed_checks"] = failed
     problem = why_it_failed(config)
     if problem is not None:

@@ -1,5 +1,6 @@
 """The data checks. conftest.py reads --csv and --ref into the `data` and `ref_data`
-fixtures and turns the other options into fixtures of the same name.
+fixtures and turns the other options into fixtures of the same name. Each check
+hands what it measured to the `figure` fixture, for the table of checks in W&B.
 
 Each failed check says what it found. The helpers are plain functions, so the step's
 own tests (tests/test_checks.py) can call them directly.
@@ -12,8 +13,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
     import wandb
+
+    # conftest.py's `figure` fixture: what a check measured, its value, what was
+    # expected.
+    Figure = Callable[[str, float, str], None]
 
 # The listings schema, in order.
 COLUMNS = [
@@ -88,8 +95,9 @@ def examples(values: list) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def test_column_names(data: pd.DataFrame):
+def test_column_names(data: pd.DataFrame, figure: Figure):
     problems = column_problems(list(data.columns), COLUMNS)
+    figure("column problems", len(problems), "0")
     assert not problems, "columns: " + "; ".join(problems)
 
 
@@ -97,22 +105,24 @@ def test_column_names(data: pd.DataFrame):
 # appeared in an assertion, and the message already says what was found.
 
 
-def test_neighbourhood_names(data: pd.DataFrame):
+def test_neighbourhood_names(data: pd.DataFrame, figure: Figure):
     groups = data["neighbourhood_group"]
     unknown = ~groups.isin(NEIGHBOURHOOD_GROUPS)
     rows_unknown = int(unknown.sum())
+    figure("rows in no known group", rows_unknown, "0")
     assert rows_unknown == 0, (
         f"{rows_unknown} of {len(data)} rows in no known neighbourhood group: "
         + examples(groups[unknown].unique().tolist())
     )
 
 
-def test_proper_boundaries(data: pd.DataFrame):
+def test_proper_boundaries(data: pd.DataFrame, figure: Figure):
     inside = data["longitude"].between(*LONGITUDE) & data["latitude"].between(*LATITUDE)
     outside = data[~inside]
     places = list(
         zip(outside["latitude"].tolist(), outside["longitude"].tolist(), strict=True)
     )
+    figure("rows outside the boundaries", len(places), "0")
     assert len(places) == 0, (
         f"{len(places)} of {len(data)} rows outside latitude {LATITUDE[0]}.."
         f"{LATITUDE[1]}, longitude {LONGITUDE[0]}..{LONGITUDE[1]}: (latitude, "
@@ -120,18 +130,22 @@ def test_proper_boundaries(data: pd.DataFrame):
     )
 
 
-def test_price_range(data: pd.DataFrame, min_price: float, max_price: float):
+def test_price_range(
+    data: pd.DataFrame, min_price: float, max_price: float, figure: Figure
+):
     prices = data["price"]
     outside = prices[~prices.between(min_price, max_price)]
     rows_outside = len(outside)
+    figure(f"prices outside [{min_price}, {max_price}]", rows_outside, "0")
     assert rows_outside == 0, (
         f"{rows_outside} of {len(data)} prices outside [{min_price}, {max_price}], "
         f"from {outside.min()} to {outside.max()}: {examples(outside.tolist())}"
     )
 
 
-def test_row_count(data: pd.DataFrame, min_rows: int, max_rows: int):
+def test_row_count(data: pd.DataFrame, min_rows: int, max_rows: int, figure: Figure):
     rows = len(data)
+    figure("rows", rows, f"{min_rows} to {max_rows}")
     assert min_rows <= rows <= max_rows, (
         f"{rows} rows, expected {min_rows} to {max_rows}"
     )
@@ -142,12 +156,14 @@ def test_similar_neighbourhood_distribution(
     ref_data: pd.DataFrame,
     kl_threshold: float,
     run: wandb.Run,
+    figure: Figure,
 ):
     data_counts = data["neighbourhood_group"].value_counts()
     ref_counts = ref_data["neighbourhood_group"].value_counts()
     divergence = kl_divergence(data_counts, ref_counts)
     # Logged whether or not the check passes, so drift shows before it fails a run.
     run.log({"kl_divergence": divergence})
+    figure("KL divergence of neighbourhood_group", divergence, f"below {kl_threshold}")
     assert divergence < kl_threshold, (
         f"KL divergence of neighbourhood_group from the reference is {divergence:.4g}, "
         f"not below {kl_threshold}; shares here vs there: "

@@ -162,6 +162,12 @@ recorded = [
         "summary": run.summary,
         "artifacts": len(run.artifacts),
         "exit_code": run.exit_code,
+        "tables": {
+            key: {"columns": value.columns, "data": value.data}
+            for logged in run.history
+            for key, value in logged.items()
+            if hasattr(value, "columns")
+        },
     }
     for run in runs
 ]
@@ -182,7 +188,7 @@ def check_recording_runs(
     folder: Path, *options: str
 ) -> tuple[subprocess.CompletedProcess, list[dict]]:
     """``check(*options)``, and what each W&B run the step started recorded: its
-    config, summary, number of artifacts and exit code."""
+    config, summary, number of artifacts, exit code and the tables it logged."""
     recorded = folder / "recorded_runs.json"
     result = run_pytest(["-c", RECORDING_PYTEST, str(recorded)], options)
     assert recorded.exists(), result.stderr[-3000:]
@@ -218,7 +224,9 @@ def logged(result: subprocess.CompletedProcess, name: str) -> str:
 
 def test_good_data_passes_every_check(offline_wandb, listings):
     csv = write(listings, offline_wandb / "listings.csv")
-    result = check("--csv", csv, "--ref", csv, "--min_rows", "1")
+    result, (recorded,) = check_recording_runs(
+        offline_wandb, "--csv", csv, "--ref", csv, "--min_rows", "1"
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     for name in ALL_CHECKS:
         assert f"test_data.py::{name} PASSED" in result.stdout
@@ -226,6 +234,17 @@ def test_good_data_passes_every_check(offline_wandb, listings):
     assert logged(result, "checks_failed") == "0"
     assert logged(result, "kl_divergence") == "0"
     assert list(offline_wandb.glob("wandb_dir/wandb/offline-run-*"))
+    # The table of checks in W&B: each check, its outcome and what it measured.
+    checks = recorded["tables"]["checks"]
+    assert checks["columns"] == ["check", "outcome", "figure", "value", "expected"]
+    assert [row[:2] for row in checks["data"]] == [
+        [name, "passed"] for name in ALL_CHECKS
+    ]
+    figures = {row[0]: row[2:] for row in checks["data"]}
+    assert figures["test_row_count"] == ["rows", 8, "1 to 1000000"]
+    assert figures["test_price_range"] == ["prices outside [10.0, 350.0]", 0, "0"]
+    what, divergence, expected = figures["test_similar_neighbourhood_distribution"]
+    assert (divergence, expected) == (pytest.approx(0, abs=1e-9), "below 0.2")
 
 
 def test_bad_values_fail_their_checks_and_the_step(offline_wandb, listings):
@@ -234,7 +253,9 @@ def test_bad_values_fail_their_checks_and_the_step(offline_wandb, listings):
     listings.loc[2, "longitude"] = -75.0
     csv = write(listings, offline_wandb / "listings.csv")
     # Its own reference, so that only the three bad values can fail a check.
-    result = check("--csv", csv, "--ref", csv, "--min_rows", "1")
+    result, (recorded,) = check_recording_runs(
+        offline_wandb, "--csv", csv, "--ref", csv, "--min_rows", "1"
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     failed = {
         "test_price_range": (
@@ -255,6 +276,19 @@ def test_bad_values_fail_their_checks_and_the_step(offline_wandb, listings):
     assert result.stdout.count(" PASSED") == len(ALL_CHECKS) - len(failed)
     assert logged(result, "checks_failed") == "3"
     assert logged(result, "checks_passed") == "3"
+    # A failed check shows in the table of checks with the figure it failed on.
+    rows = {row[0]: row for row in recorded["tables"]["checks"]["data"]}
+    assert rows["test_price_range"][1:4] == [
+        "failed",
+        "prices outside [10.0, 350.0]",
+        1,
+    ]
+    assert rows["test_neighbourhood_names"][1:4] == [
+        "failed",
+        "rows in no known group",
+        1,
+    ]
+    assert rows["test_row_count"][1] == "passed"
 
 
 def test_the_price_range_and_row_count_come_from_the_options(offline_wandb, listings):
