@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -77,6 +79,31 @@ def test_a_reference_with_wandb_disabled_says_how_to_go_on():
     run = wandb.init(mode="disabled")
     with pytest.raises(StepError, match="W&B is disabled .* pass a local path"):
         step_io.fetch_input(run, "input", "raw_data.csv:latest")
+
+
+# W&B reads its settings once per process: this one starts its own.
+START_WITH_BOGUS_MODE = """
+import step_io
+try:
+    step_io.start_run("check", "a run that cannot start", {})
+except step_io.StepError as err:
+    print(err)
+"""
+
+
+def test_a_setting_w_and_b_refuses_is_one_line():
+    result = subprocess.run(
+        [sys.executable, "-c", START_WITH_BOGUS_MODE],
+        cwd=Path(step_io.__file__).parent,
+        env={**os.environ, "WANDB_MODE": "bogus"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stdout.startswith("W&B cannot start the run: ")
+    assert "bogus" in result.stdout
+    assert result.stdout.count("\n") == 1
 
 
 def test_a_reference_online_is_fetched_from_wandb(tmp_path):
