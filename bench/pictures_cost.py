@@ -51,7 +51,9 @@ def main() -> None:
     if kind == "basic_cleaning":
         cleaned = module.clean(rows, 10, 350)
         start = time.perf_counter()
-        run.log(module.pictures(rows, cleaned))
+        seen = module.Seen()  # what the step keeps of the blocks as they pass
+        seen.add(rows, cleaned)
+        run.log(module.pictures(seen))
     elif kind == "data_split":
         test = rows.sample(frac=0.2, random_state=1)
         trainval = rows.drop(test.index)

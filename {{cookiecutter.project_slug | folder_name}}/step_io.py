@@ -461,6 +461,208 @@ def read_csv(
     return rows
 
 
+# --- CSV files a block of rows at a time ---
+
+# What pandas.read_csv reads as missing (its default na_values): a file read in blocks
+# holds the same missing values as read_csv gives.
+MISSING_VALUES = [
+    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan"),
+    *("1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a"),
+    *("nan", "null"),
+]
+# The rows come about this many bytes of data at a time: enough that pandas' cost per
+# call is lost in the work, little enough that memory stays flat.
+CSV_BLOCK_BYTES = 4 << 20
+# pyarrow reads up to 32 of its blocks ahead of the one in use, whatever it is told:
+# small blocks, gathered into the step's, keep that small.
+ARROW_BLOCK_BYTES = 256 << 10
+
+
+def read_csv_blocks(
+    path: Path,
+    option: str,
+    columns: dict[str, str] | None = None,
+    shown: str | None = None,
+    block_bytes: int = CSV_BLOCK_BYTES,
+) -> Iterator[pd.DataFrame]:
+    """``read_csv`` for work done row by row: the rows a block at a time (about
+    ``block_bytes`` of data each), so that memory stays flat whatever the file's
+    size. A file is refused in read_csv's words, but a bad value only once its block
+    is read: a step that writes as it reads writes through ``Outputs.write``, which
+    removes what was written when the step fails.
+
+    The columns are named as read_csv names them. Each comes as text, as written (a
+    missing value as missing), so that writing it back gives what came in whatever
+    the blocks hold; but a column of the kind "number" comes as float64. Name in
+    ``columns`` each column the work computes with."""
+    import pandas as pd
+    import pyarrow as pa
+    from pyarrow import csv
+
+    # The system's allocator hands memory back as the blocks go by; pyarrow's own
+    # keeps it, for as long as the process lives.
+    pa.set_memory_pool(pa.system_memory_pool())
+    shown = str(path) if shown is None else shown
+    columns = columns or {}
+    numbers = [name for name, kind in columns.items() if kind == "number"]
+    read = csv.ReadOptions(block_size=min(block_bytes, ARROW_BLOCK_BYTES))
+    # Quoted line breaks (in a listing's title) stay inside their value.
+    parse = csv.ParseOptions(newlines_in_values=True)
+    rows_read = 0
+    try:
+        # The header first, so that every column is given its type: pyarrow would
+        # guess types from the first block alone, and then fail on the first date
+        # after a block without any.
+        names = list(pd.read_csv(path, nrows=0).columns)
+        missing = [name for name in columns if name not in names]
+        if missing:
+            raise StepError(
+                f"--{option} {shown!r}: missing column(s) " + ", ".join(missing)
+            )
+        header = csv.open_csv(path, read_options=read, parse_options=parse).schema
+        convert = csv.ConvertOptions(
+            column_types=dict.fromkeys(header.names, pa.large_string()),
+            null_values=MISSING_VALUES,
+            strings_can_be_null=True,
+        )
+        with csv.open_csv(
+            path, read_options=read, parse_options=parse, convert_options=convert
+        ) as reader:
+            for block in gathered(reader, block_bytes):
+                first, rows_read = rows_read + 1, rows_read + block.num_rows
+                block = block.rename_columns(names)
+                as_floats = {name: as_numbers(block[name]) for name in numbers}
+                not_numbers = [name for name in numbers if as_floats[name] is None]
+                if not_numbers:
+                    raise StepError(
+                        f"--{option} {shown!r}: rows {first:,}-{rows_read:,}: "
+                        f"column(s) {', '.join(not_numbers)} should hold numbers"
+                    )
+                for name, values in as_floats.items():
+                    index = block.schema.get_field_index(name)
+                    block = block.set_column(index, name, values)
+                yield block.to_pandas()
+    except pd.errors.EmptyDataError:
+        raise StepError(f"--{option} {shown!r}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, pa.ArrowInvalid) as err:
+        raise StepError(
+            f"--{option} {shown!r}: not a readable CSV file: {one_line(err)}"
+        ) from None
+    except OSError as err:
+        raise StepError(
+            f"--{option} {shown!r}: cannot read it: {os_problem(err)}"
+        ) from None
+    if not rows_read:
+        raise StepError(f"--{option} {shown!r}: the file has no rows")
+
+
+def gathered(batches: Iterator, block_bytes: int) -> Iterator:
+    """pyarrow's record ``batches`` gathered into tables of about ``block_bytes``."""
+    import pyarrow as pa
+
+    pending, size = [], 0
+    for batch in batches:
+        pending.append(batch)
+        size += batch.nbytes
+        if size >= block_bytes:
+            yield pa.Table.from_batches(pending)
+            pending, size = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def as_numbers(text):
+    """The pyarrow column ``text`` as float64, or None if it holds other text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        pass
+    try:  # pandas allows blanks around a number
+        return pc.cast(pc.utf8_trim_whitespace(text), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+
+
+def write_csv_blocks(frames: Iterator[pd.DataFrame], path: Path) -> None:
+    """``to_csv`` for frames made a block at a time, of rows ``read_csv_blocks``
+    reads: each is written as it comes, after the one before, under the first one's
+    header. Every frame must have the same columns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+    from pyarrow import csv
+
+    def write(table, header: bool) -> None:
+        options = csv.WriteOptions(include_header=header, quoting_style="needed")
+        csv.write_csv(bare_numbers(table), sink, options)
+
+    names = writing = None
+    # pyarrow writes a block while the next one is read and worked on (it lets go of
+    # the GIL); one block at most waits to be written.
+    with pa.OSFile(str(path), "wb") as sink, ThreadPoolExecutor(1) as writer:
+        for frame in frames:
+            table = csv_table(frame)
+            if names is not None and table.column_names != names:
+                raise ValueError(
+                    f"a block has columns {table.column_names}, not {names}"
+                )
+            if writing is not None:
+                writing.result()
+            writing = writer.submit(write, table, names is None)
+            names = table.column_names
+        if writing is not None:
+            writing.result()
+    # What the blocks used goes back to the system, before W&B maps the whole output
+    # to hash it.
+    pa.default_memory_pool().release_unused()
+
+
+def bare_numbers(table):
+    """``table`` with each text column that holds only numbers, written just as
+    pyarrow writes numbers, as numbers: pyarrow quotes all text, pandas writes
+    numbers bare. The file holds the same text either way."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for index, field in enumerate(table.schema):
+        if field.type not in (pa.string(), pa.large_string()):
+            continue
+        text = table.column(index)
+        for kind in (pa.int64(), pa.float64()):
+            try:
+                pc.cast(text[:100], kind)  # where most text fails, at little cost
+                numbers = pc.cast(text, kind)
+            except pa.ArrowInvalid:
+                continue
+            # "007" or "1.50" stays text: read as 7 or 1.5 only where the whole
+            # column holds numbers, which one block cannot tell.
+            same = pc.equal(pc.cast(numbers, field.type), text)
+            if pc.all(same).as_py() is not False:
+                table = table.set_column(index, field.name, numbers)
+                break
+    return table
+
+
+def csv_table(rows: pd.DataFrame):
+    """``rows`` as the pyarrow table written to CSV: dates parsed from the input
+    (midnight timestamps) as plain dates."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    for index, field in enumerate(table.schema):
+        column = table.column(index)
+        if pa.types.is_timestamp(field.type) and field.type.tz is None:
+            dates = pc.cast(column, pa.date32())
+            midnight = pc.all(pc.equal(pc.cast(dates, field.type), column))
+            if midnight.as_py() is not False:
+                table = table.set_column(index, field.name, dates)
+    return table
+
+
 # --- outputs ---
 
 
@@ -469,21 +671,13 @@ def to_csv(rows: pd.DataFrame, path: Path) -> None:
     frames, quoting only what needs it, as pandas does. Dates parsed from the input
     (midnight timestamps) are written back as plain dates."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     from pyarrow import csv
 
     try:
-        table = pa.Table.from_pandas(rows, preserve_index=False)
+        table = csv_table(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         rows.to_csv(path, index=False)  # columns of Python objects arrow cannot type
         return
-    for index, field in enumerate(table.schema):
-        column = table.column(index)
-        if pa.types.is_timestamp(field.type) and field.type.tz is None:
-            dates = pc.cast(column, pa.date32())
-            midnight = pc.all(pc.equal(pc.cast(dates, field.type), column))
-            if midnight.as_py() is not False:
-                table = table.set_column(index, field.name, dates)
     csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
 
 

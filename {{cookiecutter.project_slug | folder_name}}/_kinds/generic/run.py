@@ -29,6 +29,21 @@ def transform(rows: pd.DataFrame, parameters: dict[str, object]) -> pd.DataFrame
 
     ``parameters`` holds the step's own parameters by name: this is the function to
     edit when the step is to do real work.
+
+    ``rows`` is the whole file, read at once by ``step_io.read_csv``: what work
+    across rows needs (a sort, a group-by, a median), and fine for a file that fits
+    in memory a few times over. Where each row is decided on its own (a filter, a
+    column computed from the row), the step can stream the file instead, in flat
+    memory whatever its size, as the basic_cleaning kind does: ``go()`` reads and
+    writes with step_io's block helpers, and calls this on each block of rows::
+
+        blocks = step_io.read_csv_blocks(path, "input_artifact", {"price": "number"})
+        done = (transform(rows, parameters=step_parameters(args)) for rows in blocks)
+        outputs.write(output, lambda partial: step_io.write_csv_blocks(done, partial))
+
+    Read that way, every column comes as its text (missing values as missing) but
+    those given the kind "number", which come as float64; counts of rows are then
+    summed block by block.
     """
     return rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -178,6 +179,7 @@ def test_a_nonsense_price_range_fails_the_run_and_writes_nothing(
             lambda rows: rows.assign(last_review="last week"),
             ["column last_review", "'last week'"],
         ),
+        (lambda rows: rows.head(0), ["the file has no rows"]),
     ],
 )
 def test_a_bad_input_fails_and_writes_nothing(
@@ -204,8 +206,157 @@ def test_a_price_range_nothing_falls_in_names_the_filter(
     assert_the_run_failed(recorded_runs, error)
 
 
+def test_an_infinite_price_is_dropped_and_left_out_of_the_histogram(
+    recorded_runs, listings
+):
+    listings["price"] = listings["price"].astype(float)
+    listings.loc[1, "price"] = math.inf
+    listings.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 0
+    (logged,) = recorded_runs[0].history
+    assert sum(logged["price_before"].histogram) == 7
+    assert logged["rows_out"] == 7
+
+
 def test_the_step_s_own_parameters_reach_clean(offline_wandb, listings, monkeypatch):
     received = parameters_passed_to(monkeypatch, "clean")
     listings.to_csv("listings.csv", index=False)
     assert step("--input_artifact", "listings.csv") == 0
     assert received == [own_parameters("--input_artifact", "listings.csv")]
+
+
+# --- the rows a block at a time ---
+
+# Small enough that a few dozen rows make several blocks.
+SMALL_BLOCK_BYTES = 600
+
+
+def many_listings(listings: pd.DataFrame, copies: int = 12) -> pd.DataFrame:
+    """The listings over and over, each with an id of its own, some priced out of
+    the default range."""
+    rows = pd.concat([listings] * copies, ignore_index=True)
+    rows["id"] = range(len(rows))
+    rows["price"] += rows.index % 7 * 40
+    return rows
+
+
+def cleaned_whole(path: str, tmp_path: Path) -> pd.DataFrame:
+    """What the step wrote when it read, cleaned and wrote the whole file at once,
+    read back."""
+    whole = tmp_path / "whole.csv"
+    run.step_io.to_csv(run.clean(pd.read_csv(path), 10, 350), whole)
+    return pd.read_csv(whole)
+
+
+def blocks_cleaned(monkeypatch) -> list[bool]:
+    """One item per block ``run.clean`` is called on: whether the output's partial
+    file was there (the blocks before were being written)."""
+    partial = Path("outputs", ".clean_sample.csv.partial")
+    calls, real = [], run.clean
+
+    def spy(*args, **kwargs):
+        calls.append(partial.exists())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "clean", spy)
+    return calls
+
+
+@pytest.mark.parametrize("block_bytes", [SMALL_BLOCK_BYTES, run.BLOCK_BYTES])
+def test_the_output_is_what_cleaning_the_whole_file_writes(
+    offline_wandb, listings, monkeypatch, block_bytes
+):
+    monkeypatch.setattr(run, "BLOCK_BYTES", block_bytes)
+    rows = many_listings(listings)
+    rows.loc[17, "price"] = math.nan
+    rows.loc[30, "longitude"] = -80.0
+    rows.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 0
+    written = pd.read_csv("outputs/clean_sample.csv")
+    pd.testing.assert_frame_equal(written, cleaned_whole("listings.csv", offline_wandb))
+
+
+def test_a_first_block_without_review_dates_does_not_fail_the_dates_after_it(
+    offline_wandb, listings, monkeypatch
+):
+    monkeypatch.setattr(run, "BLOCK_BYTES", SMALL_BLOCK_BYTES)
+    blocks = blocks_cleaned(monkeypatch)
+    rows = many_listings(listings)
+    rows.loc[:40, "last_review"] = None
+    rows.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 0
+    assert len(blocks) > 3
+    written = pd.read_csv("outputs/clean_sample.csv")
+    assert written["last_review"].head(20).isna().all()
+    assert written["last_review"].notna().any()
+    pd.testing.assert_frame_equal(written, cleaned_whole("listings.csv", offline_wandb))
+
+
+def test_titles_keep_their_line_breaks_commas_and_quotes(
+    offline_wandb, listings, monkeypatch
+):
+    monkeypatch.setattr(run, "BLOCK_BYTES", SMALL_BLOCK_BYTES)
+    rows = many_listings(listings)
+    rows.loc[::5, "name"] = 'Loft, "quiet"\r\nby the park,\n\n'
+    rows.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 0
+    written = pd.read_csv("outputs/clean_sample.csv")
+    titles = rows.set_index("id").loc[written["id"], "name"].reset_index(drop=True)
+    pd.testing.assert_series_equal(written["name"], titles)
+
+
+def test_empty_fields_quoted_or_not_are_missing_values(tmp_path):
+    path = tmp_path / "listings.csv"
+    path.write_text(
+        "id,host_name,price,latitude,longitude,last_review\n"
+        '1,"",80,40.7,-73.9,\n'
+        '2,,90,40.7,-73.9,""\n'
+        "3,NA,100,40.7,-73.9,2019-05-21\n"
+    )
+    (rows,) = run.step_io.read_csv_blocks(path, "input_artifact", run.NEEDED_COLUMNS)
+    assert rows["host_name"].isna().all()
+    cleaned = run.clean(rows, 10, 350)
+    assert cleaned["last_review"].isna().tolist() == [True, True, False]
+
+
+def test_numbers_are_written_bare_and_text_as_it_came(offline_wandb, listings):
+    listings.loc[0, "host_name"] = "007"
+    listings.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 0
+    lines = Path("outputs/clean_sample.csv").read_text().splitlines()
+    assert lines[1].startswith('2539,"Clean & quiet apt home by the park",2787,"007"')
+    assert lines[1].endswith(",149,1,9,2018-10-19,0.21,6,365")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "fragments"),
+    [
+        ("price", "free", ["column(s) price should hold numbers"]),
+        ("last_review", "2019-02-30", ["column last_review", "is '2019-02-30'"]),
+    ],
+)
+def test_a_bad_value_far_into_the_file_fails_and_leaves_no_partial_file(
+    offline_wandb,
+    recorded_runs,
+    listings,
+    capsys,
+    monkeypatch,
+    column,
+    value,
+    fragments,
+):
+    monkeypatch.setattr(run, "BLOCK_BYTES", SMALL_BLOCK_BYTES)
+    blocks = blocks_cleaned(monkeypatch)
+    rows = many_listings(listings).astype({column: object})
+    last = len(rows) - 1
+    rows.loc[last, "price"] = 100  # kept, so that its review date is read
+    rows.loc[last, column] = value
+    rows.to_csv("listings.csv", index=False)
+    assert step("--input_artifact", "listings.csv") == 1
+    error = assert_failed_on_one_line(
+        capsys, "--input_artifact 'listings.csv': rows ", f"-{last + 1}: ", *fragments
+    )
+    assert_the_run_failed(recorded_runs, error)
+    # The blocks before the bad one were written to the partial file, now gone.
+    assert len(blocks) > 3 and blocks[-1]
+    assert not (offline_wandb / "outputs").exists()
