@@ -217,6 +217,13 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def plain_cleaning(data: Path, work: Path, env: dict[str, str]) -> tuple:
+    """The baseline: a plain pandas script cleaning ``data``, as ``measure`` takes
+    it."""
+    command = [sys.executable, str(BENCH / "plain_cleaning.py"), str(data)]
+    return [*command, str(work / "plain.csv")], work, env
+
+
 # --- 1. the generated basic_cleaning against a plain pandas script, by size ---
 
 
@@ -238,16 +245,7 @@ def cleaning_by_size(
             step,
             env,
         )
-        plain = (
-            [
-                sys.executable,
-                str(BENCH / "plain_cleaning.py"),
-                str(data),
-                str(work / "plain.csv"),
-            ],
-            work,
-            env,
-        )
+        plain = plain_cleaning(data, work, env)
         pair = compare(pairs if size <= 1_000_000 else big_pairs, generated, plain)
         g, p = pair.first, pair.second
         rows.append(
@@ -350,16 +348,7 @@ def startup(work: Path, pairs: int, results: Results) -> None:
             step,
             env,
         ),
-        (
-            [
-                sys.executable,
-                str(BENCH / "plain_cleaning.py"),
-                str(data),
-                str(work / "plain.csv"),
-            ],
-            work,
-            env,
-        ),
+        plain_cleaning(data, work, env),
     )
     rows = [[what, f"{m.seconds:.2f}"] for what, m in parts.items()]
     rows += [
@@ -452,15 +441,23 @@ def rendering(work: Path, times: int, results: Results) -> None:
     env["HOME"] = str(work)  # keeps cookiecutter's replay files out of the real home
 
     def run(template: Path, out: str) -> Measure:
-        command = [
-            str(BIN / "cookiecutter"),
-            "--no-input",
-            "--overwrite-if-exists",
-            "-o",
-            str(work / out),
-            str(template),
-        ]
-        return repeated(times, command, work, env)
+        # Each into a folder of its own: a step is never rendered over another.
+        return median_of(
+            [
+                measure(
+                    [
+                        str(BIN / "cookiecutter"),
+                        "--no-input",
+                        "-o",
+                        str(work / out / str(time)),
+                        str(template),
+                    ],
+                    work,
+                    env,
+                )
+                for time in range(times)
+            ]
+        )
 
     step, minimal = run(REPO, "rendered"), run(BENCH / "minimal_template", "minimal")
     results.sections += [

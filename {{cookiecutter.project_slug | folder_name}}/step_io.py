@@ -414,6 +414,28 @@ def load_sklearn_model(path: Path, option: str, reference: str):
         ) from None
 
 
+@contextmanager
+def unreadable_csv(
+    option: str, shown: str, *unreadable: type[Exception]
+) -> Iterator[None]:
+    """A file the block cannot read as CSV fails the step on one line naming
+    ``option``: empty, not CSV (or one of the ``unreadable`` errors), or unreadable."""
+    import pandas as pd
+
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise StepError(f"--{option} {shown!r}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, *unreadable) as err:
+        raise StepError(
+            f"--{option} {shown!r}: not a readable CSV file: {one_line(err)}"
+        ) from None
+    except OSError as err:
+        raise StepError(
+            f"--{option} {shown!r}: cannot read it: {os_problem(err)}"
+        ) from None
+
+
 def read_csv(
     path: Path,
     option: str,
@@ -427,18 +449,8 @@ def read_csv(
 
     shown = str(path) if shown is None else shown
 
-    try:
+    with unreadable_csv(option, shown):
         rows = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise StepError(f"--{option} {shown!r}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise StepError(
-            f"--{option} {shown!r}: not a readable CSV file: {one_line(err)}"
-        ) from None
-    except OSError as err:
-        raise StepError(
-            f"--{option} {shown!r}: cannot read it: {os_problem(err)}"
-        ) from None
     columns = columns or {}
     missing = [name for name in columns if name not in rows.columns]
     if missing:
@@ -509,7 +521,7 @@ def read_csv_blocks(
     # Quoted line breaks (in a listing's title) stay inside their value.
     parse = csv.ParseOptions(newlines_in_values=True)
     rows_read = 0
-    try:
+    with unreadable_csv(option, shown, pa.ArrowInvalid):
         # The header first, so that every column is given its type: pyarrow would
         # guess types from the first block alone, and then fail on the first date
         # after a block without any.
@@ -542,16 +554,6 @@ def read_csv_blocks(
                     index = block.schema.get_field_index(name)
                     block = block.set_column(index, name, values)
                 yield block.to_pandas()
-    except pd.errors.EmptyDataError:
-        raise StepError(f"--{option} {shown!r}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pa.ArrowInvalid) as err:
-        raise StepError(
-            f"--{option} {shown!r}: not a readable CSV file: {one_line(err)}"
-        ) from None
-    except OSError as err:
-        raise StepError(
-            f"--{option} {shown!r}: cannot read it: {os_problem(err)}"
-        ) from None
     if not rows_read:
         raise StepError(f"--{option} {shown!r}: the file has no rows")
 

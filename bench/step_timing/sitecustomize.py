@@ -100,17 +100,14 @@ if _FOLDER:
             _patched.add("mlflow")
             mlflow.run = _timed_mlflow_run(mlflow.run)
 
+    _timed_import = _timed("imports", _real_import)
+
     def _import(*args, **kwargs):
-        if _depth[0]:
-            return _real_import(*args, **kwargs)
-        _depth[0] += 1
-        start = time.perf_counter()
         try:
-            return _real_import(*args, **kwargs)
+            return _timed_import(*args, **kwargs)
         finally:
-            _timings["imports"] += time.perf_counter() - start
-            _depth[0] -= 1
-            _patch_loaded()
+            if not _depth[0]:
+                _patch_loaded()
 
     builtins.__import__ = _import
     _real_register = atexit.register
