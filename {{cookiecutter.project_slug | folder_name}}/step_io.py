@@ -531,9 +531,10 @@ def read_csv_blocks(
             raise StepError(
                 f"--{option} {shown!r}: missing column(s) " + ", ".join(missing)
             )
-        header = csv.open_csv(path, read_options=read, parse_options=parse).schema
+        with csv.open_csv(path, read_options=read, parse_options=parse) as header:
+            arrow_names = header.schema.names
         convert = csv.ConvertOptions(
-            column_types=dict.fromkeys(header.names, pa.large_string()),
+            column_types=dict.fromkeys(arrow_names, pa.large_string()),
             null_values=MISSING_VALUES,
             strings_can_be_null=True,
         )
