@@ -521,7 +521,7 @@ def read_csv_blocks(
     # Quoted line breaks (in a listing's title) stay inside their value.
     parse = csv.ParseOptions(newlines_in_values=True)
     rows_read = 0
-    with unreadable_csv(option, shown, pa.ArrowInvalid):
+    with unreadable_csv(option, shown, pa.ArrowInvalid), longest_row(option, shown):
         # The header first, so that every column is given its type: pyarrow would
         # guess types from the first block alone, and then fail on the first date
         # after a block without any.
@@ -557,6 +557,25 @@ def read_csv_blocks(
                 yield block.to_pandas()
     if not rows_read:
         raise StepError(f"--{option} {shown!r}: the file has no rows")
+
+
+@contextmanager
+def longest_row(option: str, shown: str) -> Iterator[None]:
+    """A row longer than the reader's block is refused in words a person can act on:
+    pyarrow's own message asks for a block size the step's user cannot set."""
+    import pyarrow as pa
+
+    try:
+        yield
+    except pa.ArrowInvalid as err:
+        if "straddl" not in str(err):
+            raise
+        raise StepError(
+            f"--{option} {shown!r}: a row is longer than "
+            f"{ARROW_BLOCK_BYTES >> 10} KB, the most the step reads at once (a quote "
+            "left open makes the rest of the file one row); shorten it, or raise "
+            "step_io.ARROW_BLOCK_BYTES"
+        ) from None
 
 
 def gathered(batches: Iterator, block_bytes: int) -> Iterator:
@@ -678,8 +697,9 @@ def to_csv(rows: pd.DataFrame, path: Path) -> None:
 
     try:
         table = csv_table(rows)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        rows.to_csv(path, index=False)  # columns of Python objects arrow cannot type
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        # Columns arrow cannot type: Python objects, integers beyond 64 bits.
+        rows.to_csv(path, index=False)
         return
     csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
 
@@ -1091,7 +1111,9 @@ def main(
     script = argv is None
     if script and gc.isenabled():
         # Collecting while W&B and pandas build their modules only finds what
-        # lives on; wandb_run resumes collection once the run has started.
+        # lives on; wandb_run resumes collection once the run has started. What
+        # go() makes before its run starts is frozen with them, uncollected (a
+        # collection there costs about 0.08 s): a step starts its run first.
         gc.disable()
         _Collector.paused = True
     prog = Path(sys.argv[0]).name

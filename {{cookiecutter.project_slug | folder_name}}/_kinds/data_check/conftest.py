@@ -266,7 +266,11 @@ def run(request: pytest.FixtureRequest, parameters: dict[str, object]) -> wandb.
     }
     # A signal while W&B starts waits until the run exists, to be finished as failed.
     step_io.hold_signals()
-    run = step_io.start_run(JOB_TYPE, run_name, config)
+    try:
+        run = step_io.start_run(JOB_TYPE, run_name, config)
+    except step_io.StepError as err:
+        step_io.release_signals()
+        stop(request.config, str(err))
     request.config.stash[RUN] = run
     step_io.release_signals()
     # Checked inside the run, so that a bad value shows in W&B as a failed run.
@@ -349,6 +353,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 128 + INTERRUPTIONS[0].signum
     run = config.stash.get(RUN, None)
     if run is None:
+        step_io.hold_signals()
         return
     logged = {"checks_passed": passed, "checks_failed": len(failed)}
     rows = check_rows(outcomes, config.stash[FIGURES])
@@ -362,3 +367,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if problem is not None:
         run.summary["error"] = problem
     run.finish(exit_code=0 if exitstatus == pytest.ExitCode.OK else 1)
+    # What is left is to say how it went: a signal now would only cut that short.
+    step_io.hold_signals()

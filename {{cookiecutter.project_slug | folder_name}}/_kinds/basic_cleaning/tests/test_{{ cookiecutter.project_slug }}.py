@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import run
+import step_io
 from step_testing import (
     assert_failed_on_one_line,
     assert_the_run_failed,
@@ -180,6 +181,10 @@ def test_a_nonsense_price_range_fails_the_run_and_writes_nothing(
             ["column last_review", "'last week'"],
         ),
         (lambda rows: rows.head(0), ["the file has no rows"]),
+        (
+            lambda rows: rows.assign(name="x" * (step_io.ARROW_BLOCK_BYTES * 2)),
+            ["a row is longer than", "raise step_io.ARROW_BLOCK_BYTES"],
+        ),
     ],
 )
 def test_a_bad_input_fails_and_writes_nothing(

@@ -391,6 +391,17 @@ def test_a_wandb_reference_offline_stops_the_step_on_one_line(offline_wandb, lis
     assert_the_run_failed(result, recorded_runs, line)
 
 
+def test_a_run_w_and_b_cannot_start_stops_the_step_on_one_line(
+    offline_wandb, listings, monkeypatch
+):
+    csv = write(listings, offline_wandb / "listings.csv")
+    monkeypatch.setenv("WANDB_MODE", "bogus")
+    result = check("--csv", csv, "--ref", csv, "--min_rows", "1")
+    assert result.returncode == 1
+    assert_stopped_on_one_line(result, "W&B cannot start the run: ")
+    assert "bogus" in result.stderr.splitlines()[-1]
+
+
 def test_a_missing_option_is_a_usage_error(offline_wandb, listings):
     csv = write(listings, offline_wandb / "listings.csv")
     result = check("--csv", csv)
