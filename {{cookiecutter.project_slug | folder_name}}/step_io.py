@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import errno
 import gc
-import importlib
 import json
 import logging
 import os
@@ -223,16 +222,13 @@ def _start_service() -> None:
         wandb.setup()
 
 
-def start_run(
-    job_type: str, name: str, config: dict, preload: tuple[str, ...] = ("pandas",)
-) -> wandb.Run:
-    """``wandb.init``, with the modules in ``preload`` imported while W&B's service
-    starts; a failure to start is a StepError."""
+def start_run(job_type: str, name: str, config: dict) -> wandb.Run:
+    """``wandb.init``, with pandas, which every step uses, imported while W&B's
+    service starts; a failure to start is a StepError."""
     import wandb
 
     threading.Thread(target=_start_service, name="wandb-service", daemon=True).start()
-    for module in preload:
-        importlib.import_module(module)
+    import pandas  # noqa: F401
     try:
         return wandb.init(job_type=job_type, name=name, config=config)
     except wandb.errors.UsageError as err:
@@ -1119,7 +1115,7 @@ def main(
     prog = Path(sys.argv[0]).name
     # Run as a script (no argv), the process ends with the step: a signal after the
     # step has ended is ignored, rather than cutting short W&B's own exit.
-    with stopping_on_signals(restore=argv is not None):
+    with stopping_on_signals(restore=not script):
         try:
             try:
                 go(args)
