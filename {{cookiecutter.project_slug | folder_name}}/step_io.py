@@ -229,6 +229,7 @@ def start_run(job_type: str, name: str, config: dict) -> wandb.Run:
 
     threading.Thread(target=_start_service, name="wandb-service", daemon=True).start()
     import pandas  # noqa: F401
+
     try:
         return wandb.init(job_type=job_type, name=name, config=config)
     except wandb.errors.UsageError as err:
