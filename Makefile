@@ -9,10 +9,13 @@ SAMPLE := $(CURDIR)/data/sample_listings.csv
 .PHONY: venv constraints demo test test-project test-thorough test-exhaustive bench lint clean
 
 # The virtual environment, rebuilt whenever the pins change.
-$(INSTALLED): requirements.txt constraints.txt
+# step_io, the wiring every generated step installs, is installed from this checkout
+# (editable): the suite runs the steps against the package as it is here.
+$(INSTALLED): requirements.txt constraints.txt packages/step_io/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e packages/step_io
 	touch $@
 
 venv: $(INSTALLED)

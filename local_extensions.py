@@ -95,6 +95,12 @@ class Parameter:
         return py_str(self.default)
 
     @property
+    def description_help(self) -> str:
+        """argparse help, which step_io's parser follows with the default: argparse
+        %-formats it, so a literal % is doubled."""
+        return self.description.replace("%", "%%")
+
+    @property
     def help(self) -> str:
         """argparse help: argparse %-formats it, so a literal % is doubled."""
         text = self.description.replace("%", "%%")
@@ -222,6 +228,7 @@ class StepKind:
     packages: tuple[str, ...]  # what every environment pins, from requirements.txt
     parameter_specs: tuple[dict, ...]
     files: tuple[tuple[str, str], ...]  # each file the kind brings, and what it holds
+    tests: str  # what the step's own tests check (the README: which to adapt)
     reserved: frozenset[str] = RESERVED_NAMES  # parameter names the command takes
     # How a pipeline project's config.yaml wires the step: parameter -> value.
     wiring: tuple[tuple[str, str], ...] = ()
@@ -270,6 +277,7 @@ def load_kind(folder: Path) -> StepKind:
         packages=tuple(spec["packages"]),
         parameter_specs=tuple(spec["parameters"]),
         files=tuple(spec["files"].items()),
+        tests=" ".join(spec["tests"].split()),
         reserved=reserved,
         wiring=tuple(
             (name, str(value)) for name, value in spec.get("pipeline", {}).items()
@@ -528,6 +536,84 @@ def pin(package: str) -> str:
         if name.strip().lower() == package.lower() and version:
             return f"{package}=={version.strip()}"
     raise LookupError(f"{package} is not pinned in {REQUIREMENTS_FILE}")
+
+
+# The wiring every step shares: one package of this repository, installed into each
+# step's environment at the commit the step was rendered from.
+PACKAGE_NAME = "mlflow-wandb-step-io"
+PACKAGE_PATH = "packages/step_io"
+PACKAGE_DIR = REQUIREMENTS_FILE.parent / PACKAGE_PATH
+# cookiecutter's abbreviations of the hosts it clones templates from.
+HOST_ABBREVIATIONS = {
+    "gh": "https://github.com/{}.git",
+    "gl": "https://gitlab.com/{}.git",
+    "bb": "https://bitbucket.org/{}",
+}
+
+
+def package_version() -> str:
+    """``step_io.__version__``, as the package's own source says it."""
+    source = (PACKAGE_DIR / "src" / "step_io" / "__init__.py").read_text("utf-8")
+    return re.search(r'^__version__ = "([^"]+)"', source, re.MULTILINE).group(1)
+
+
+def template_commit() -> str | None:
+    """The commit this template is at, where it is a git checkout."""
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--verify", "HEAD"],
+            cwd=REQUIREMENTS_FILE.parent,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return (
+        commit
+        if result.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit)
+        else None
+    )
+
+
+def repository_url(template: str) -> str:
+    """Where pip clones this repository from, as cookiecutter was given it: a host
+    abbreviation (gh:org/repo), a git URL, or a local checkout (a file URL naming
+    localhost, which every pip takes)."""
+    from urllib.parse import quote
+
+    prefix, _, rest = template.partition(":")
+    if prefix in HOST_ABBREVIATIONS and rest:
+        return HOST_ABBREVIATIONS[prefix].format(rest)
+    if re.match(r"^(git\+)?(https?|ssh|git)://", template):
+        return template.removeprefix("git+")
+    scp = re.match(r"^([\w.-]+@[\w.-]+):(.+)$", template)
+    if scp:  # git@github.com:org/repo.git
+        return f"ssh://{scp.group(1)}/{scp.group(2)}"
+    # A local checkout, named as cookiecutter was given it where that is a whole path
+    # (cruft renders from a clone of it that it then removes), else this template.
+    given = Path(template.removeprefix("file://"))
+    folder = given if given.is_absolute() and given.is_dir() else PACKAGE_DIR.parents[1]
+    return "file://localhost" + quote(str(folder))
+
+
+def step_io_requirement(context: dict) -> str:
+    """The requirement that installs the step's wiring: this repository at the commit
+    the step is rendered from, or, from a copy that is no git checkout, the version
+    from the team's package index."""
+    given = str(context.get("_step_io_requirement", "")).strip()
+    if given:
+        return given  # a pipeline project passes its own to its steps
+    commit = template_commit()
+    if commit is None:
+        return f"{PACKAGE_NAME}=={package_version()}"
+    url = repository_url(
+        str(context.get("_template", "")) or str(PACKAGE_DIR.parents[1])
+    )
+    return f"{PACKAGE_NAME} @ git+{url}@{commit}#subdirectory={PACKAGE_PATH}"
 
 
 def ruff_rules() -> list[str]:
@@ -886,6 +972,7 @@ class StepExtension(Extension):
         environment.globals["template_root"] = str(Path(__file__).resolve().parent)
         environment.globals["ruff_rules"] = ruff_rules
         environment.globals["driver_packages"] = DRIVER_PACKAGES
+        environment.globals["step_io_version"] = package_version()
         environment.filters.update(
             step_parameters=step_parameters,
             step_kind=step_kind,
@@ -900,6 +987,7 @@ class StepExtension(Extension):
             omegaconf_str=omegaconf_str,
             kubernetes_name=kubernetes_name,
             pin=pin,
+            step_io_requirement=step_io_requirement,
             ruff_target=ruff_target,
             yaml_str=yaml_str,
             py_str=py_str,

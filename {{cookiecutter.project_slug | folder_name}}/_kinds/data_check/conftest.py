@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
-
 import step_io
 
 if TYPE_CHECKING:

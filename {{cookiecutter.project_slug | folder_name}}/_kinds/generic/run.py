@@ -2,7 +2,7 @@
 """An MLflow step: read a CSV artifact, transform its rows, log the result to W&B.
 
 README.md says what the step does and how to run it; MLproject declares its
-parameters; step_io.py holds the wiring shared by every step.
+parameters; the package step_io holds the wiring every step shares.
 """
 
 from __future__ import annotations
@@ -21,29 +21,22 @@ if TYPE_CHECKING:
 
 {% include "arguments.py.j2" %}
 
-# The data logic: plain functions on DataFrames, testable without W&B or files.
+# The data logic: a plain function on a DataFrame, testable without W&B or files.
 
 
 def transform(rows: pd.DataFrame, parameters: dict[str, object]) -> pd.DataFrame:
-    """A generic step passes the rows through unchanged.
+    """Return the rows to log: for now, ``rows`` unchanged. This is the function to
+    edit when the step is to do real work; ``parameters`` holds the step's own
+    parameters by name.
 
-    ``parameters`` holds the step's own parameters by name: this is the function to
-    edit when the step is to do real work.
+    ``rows`` is the whole file, as ``pandas.read_csv`` reads it: what work across
+    rows needs (a sort, a group-by, a median). Where each row is decided on its own,
+    the step can stream a file of any size through this function a block at a time,
+    each block typed as the whole file would be (see ``step_io.blocks``)::
 
-    ``rows`` is the whole file, read at once by ``step_io.read_csv``: what work
-    across rows needs (a sort, a group-by, a median), and fine for a file that fits
-    in memory a few times over. Where each row is decided on its own (a filter, a
-    column computed from the row), the step can stream the file instead, in flat
-    memory whatever its size, as the basic_cleaning kind does: ``go()`` reads and
-    writes with step_io's block helpers, and calls this on each block of rows::
-
-        blocks = step_io.read_csv_blocks(path, "input_artifact", {"price": "number"})
-        done = (transform(rows, parameters=step_parameters(args)) for rows in blocks)
-        outputs.write(output, lambda partial: step_io.write_csv_blocks(done, partial))
-
-    Read that way, every column comes as its text (missing values as missing) but
-    those given the kind "number", which come as float64; counts of rows are then
-    summed block by block.
+        blocks = read_csv_blocks(path, "input_artifact")
+        done = map_blocks(lambda rows: transform(rows, ...), blocks, ...)
+        outputs.write(output, lambda partial: write_csv_blocks(done, partial))
     """
     return rows
 

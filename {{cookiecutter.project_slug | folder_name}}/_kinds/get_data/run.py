@@ -3,7 +3,7 @@
 pipeline's first W&B artifact, so that every later step can fetch it by reference.
 
 README.md says what the step does and how to run it; MLproject declares its
-parameters; step_io.py holds the wiring shared by every step.
+parameters; the package step_io holds the wiring every step shares.
 """
 
 from __future__ import annotations

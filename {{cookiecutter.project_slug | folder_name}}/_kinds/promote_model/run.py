@@ -10,7 +10,7 @@ registered in the MLflow Model Registry with the alias `champion`; online, the W
 alias (--alias, `prod` by default) moves to the candidate's artifact version.
 
 README.md says what the step does and how to run it; MLproject declares its
-parameters; step_io.py holds the wiring shared by every step.
+parameters; the package step_io holds the wiring every step shares.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import step_io
 from step_io import StepError
+from step_io.models import load_sklearn_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -254,7 +255,7 @@ def go(args: argparse.Namespace) -> None:
             folder = step_io.fetch_input(run, option, reference, folder=True)
             loaded[option] = (
                 folder,
-                step_io.load_sklearn_model(folder, option, reference),
+                load_sklearn_model(folder, option, reference),
             )
         path = step_io.fetch_input(run, "test_dataset", args.test_dataset)
         columns = {TARGET: "number"}

@@ -6,7 +6,7 @@ the price of each test row, and the step logs r2 and mae to the W&B run's summar
 under `mlflow run`, to the MLflow run, where a pipeline driver can read them.
 
 README.md says what the step does and how to run it; MLproject declares its
-parameters; step_io.py holds the wiring shared by every step.
+parameters; the package step_io holds the wiring every step shares.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import step_io
 from step_io import StepError
+from step_io.models import load_sklearn_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -134,7 +135,7 @@ def go(args: argparse.Namespace) -> None:
         model_dir = step_io.fetch_input(
             run, "mlflow_model", args.mlflow_model, folder=True
         )
-        model = step_io.load_sklearn_model(model_dir, "mlflow_model", args.mlflow_model)
+        model = load_sklearn_model(model_dir, "mlflow_model", args.mlflow_model)
         path = step_io.fetch_input(run, "test_dataset", args.test_dataset)
         columns = {TARGET: "number", **dict.fromkeys(model_columns(model), "any")}
         rows = step_io.read_csv(path, "test_dataset", columns)

@@ -7,8 +7,8 @@ the validation scores against the size of the forest; the fitted pipeline is sav
 an MLflow model and logged to W&B.
 
 README.md says what the step does and how to run it; MLproject declares its
-parameters; rf_config.json holds the forest's default arguments; step_io.py holds the
-wiring shared by every step.
+parameters; rf_config.json holds the forest's default arguments; the package step_io holds the
+wiring every step shares.
 """
 
 from __future__ import annotations

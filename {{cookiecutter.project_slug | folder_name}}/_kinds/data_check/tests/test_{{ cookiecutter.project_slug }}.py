@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 import test_data
-from step_testing import required_user_parameters
 
 STEP_DIR = Path(test_data.__file__).resolve().parent
 ALL_CHECKS = [
@@ -137,15 +136,14 @@ def test_thresholds_no_data_could_meet_are_refused(changes, problem):
 
 
 # pytest, as ``python -m pytest`` runs it, with each W&B run the step starts wrapped
-# in a RecordedRun (tests/step_testing.py); what they recorded goes to the JSON file
+# in a RecordedRun (step_io.testing); what they recorded goes to the JSON file
 # named by the first argument. Offline, W&B keeps a run's exit code and summary only
 # in its binary log, which wandb 0.31 has no reader for.
 RECORDING_PYTEST = """
 import json, sys
 import pytest
 import step_io
-sys.path.append("tests")
-from step_testing import RecordedRun
+from step_io.testing import RecordedRun
 
 runs = []
 start_run = step_io.start_run
@@ -197,7 +195,7 @@ def check_recording_runs(
 
 def run_pytest(program: list[str], options: tuple[str, ...]):
     command = [sys.executable, *program, "-vv", "-p", "no:cacheprovider"]
-    command += ["test_data.py", *options, *required_user_parameters()]
+    command += ["test_data.py", *options]
     return subprocess.run(
         command,
         check=False,

@@ -5,15 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
-
-import run
-from step_testing import (
+from step_io.testing import (
     assert_failed_on_one_line,
     assert_the_run_failed,
-    own_parameters,
-    parameters_passed_to,
-    step,
+    run_step,
 )
+
+import run
+
+
+def step(*argv: str) -> int:
+    """The exit code of ``python run.py ARGV``, run in this process."""
+    return run_step(run, *argv)
 
 
 @pytest.fixture
@@ -251,10 +254,3 @@ def test_a_split_that_cannot_be_made_fails_and_writes_nothing(
     error = assert_failed_on_one_line(capsys, *fragments)
     assert_the_run_failed(recorded_runs, error)
     assert output_files(offline_wandb) == []
-
-
-def test_the_step_s_own_parameters_reach_split(offline_wandb, listings, monkeypatch):
-    received = parameters_passed_to(monkeypatch, "split")
-    listings.to_csv("listings.csv", index=False)
-    assert step("--input", "listings.csv") == 0
-    assert received == [own_parameters("--input", "listings.csv")]

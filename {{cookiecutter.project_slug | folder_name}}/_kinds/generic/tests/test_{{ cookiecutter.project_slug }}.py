@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-import run
-from step_testing import (
+from step_io.testing import (
     assert_failed_on_one_line,
     assert_the_run_failed,
-    own_parameters,
-    parameters_passed_to,
-    step,
+    run_step,
 )
+
+import run
+
+
+def step(*argv: str) -> int:
+    """The exit code of ``python run.py ARGV``, run in this process."""
+    return run_step(run, *argv)
 
 
 def test_transform_passes_the_rows_through(listings):
@@ -57,12 +60,3 @@ def test_a_bad_output_option_fails_the_run_and_writes_nothing(
     assert not (offline_wandb / "outputs").exists()
     files = [p.name for p in offline_wandb.iterdir() if p.is_file()]
     assert files == ["listings.csv"]
-
-
-def test_the_step_s_own_parameters_reach_transform(
-    offline_wandb, listings, monkeypatch
-):
-    received = parameters_passed_to(monkeypatch, "transform")
-    listings.to_csv("listings.csv", index=False)
-    assert step("--input_artifact", "listings.csv") == 0
-    assert received == [own_parameters("--input_artifact", "listings.csv")]

@@ -9,15 +9,18 @@ import io
 import threading
 
 import pytest
-
-import run
-from step_testing import (
+from step_io.testing import (
     assert_failed_on_one_line,
     assert_the_run_failed,
-    own_parameters,
-    parameters_passed_to,
-    step,
+    run_step,
 )
+
+import run
+
+
+def step(*argv: str) -> int:
+    """The exit code of ``python run.py ARGV``, run in this process."""
+    return run_step(run, *argv)
 
 
 @pytest.fixture
@@ -140,9 +143,3 @@ def test_a_server_that_cannot_be_reached_fails_on_one_line(
     assert step("--sample", "http://127.0.0.1:9/listings.csv") == 1
     error = assert_failed_on_one_line(capsys, "cannot download it: Connection refused")
     assert_the_run_failed(recorded_runs, error)
-
-
-def test_the_step_s_own_parameters_reach_fetch(raw_csv, monkeypatch):
-    received = parameters_passed_to(monkeypatch, "fetch")
-    assert step("--sample", "listings.csv") == 0
-    assert received == [own_parameters("--sample", "listings.csv")]

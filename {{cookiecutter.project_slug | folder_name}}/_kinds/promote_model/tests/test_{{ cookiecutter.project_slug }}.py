@@ -6,16 +6,21 @@ from __future__ import annotations
 import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
-
-import run
-from step_testing import (
+from step_io.testing import (
     FakeOnlineRun,
     assert_failed_on_one_line,
     assert_the_run_failed,
-    own_parameters,
-    parameters_passed_to,
-    step,
+    run_step,
+    use_run,
 )
+
+import run
+
+
+def step(*argv: str) -> int:
+    """The exit code of ``python run.py ARGV``, run in this process."""
+    return run_step(run, *argv)
+
 
 COLUMNS = ["minimum_nights", "number_of_reviews"]
 
@@ -171,7 +176,7 @@ def test_online_the_alias_moves_to_the_candidates_version(
             "random_forest_export:prod": poor_model,
         }
     )
-    monkeypatch.setattr(run.step_io, "start_run", lambda *args: online_run)
+    use_run(monkeypatch, online_run)
     assert promote("random_forest_export:latest", "random_forest_export:prod") == 0
     assert online_run.saved_aliases == {"random_forest_export:latest": ["prod"]}
     assert "W&B: random_forest_export:latest now has the alias 'prod'" in (
@@ -203,12 +208,3 @@ def test_a_bad_current_model_fails_on_one_line(
     )
     assert_the_run_failed(recorded_runs, error)
     assert tracking.search_registered_models() == []
-
-
-def test_the_step_s_own_parameters_reach_score(
-    tracking, good_model, poor_model, test_csv, monkeypatch
-):
-    received = parameters_passed_to(monkeypatch, "score")
-    argv = ["--candidate_model", str(good_model), "--test_dataset", "test.csv"]
-    assert step(*argv, "--current_model", str(poor_model)) == 0
-    assert received == [own_parameters(*argv)] * 2

@@ -7,16 +7,21 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, r2_score
-
-import run
-from step_testing import (
+from step_io.testing import (
     FakeOnlineRun,
     assert_failed_on_one_line,
     assert_the_run_failed,
-    own_parameters,
-    parameters_passed_to,
-    step,
+    run_step,
+    use_run,
 )
+
+import run
+
+
+def step(*argv: str) -> int:
+    """The exit code of ``python run.py ARGV``, run in this process."""
+    return run_step(run, *argv)
+
 
 COLUMNS = ["minimum_nights", "number_of_reviews"]
 
@@ -111,7 +116,7 @@ def test_online_the_model_and_the_test_set_are_fetched_from_wandb(
             "test_data.csv:latest": offline_wandb / "downloaded.csv",
         }
     )
-    monkeypatch.setattr(run.step_io, "start_run", lambda *args: online_run)
+    use_run(monkeypatch, online_run)
     argv = ["--mlflow_model", "random_forest_export:prod"]
     assert step(*argv, "--test_dataset", "test_data.csv:latest") == 0
     assert online_run.used == ["random_forest_export:prod", "test_data.csv:latest"]
@@ -181,13 +186,3 @@ def test_a_bad_test_dataset_fails_on_one_line(
     assert step(*argv) == 1
     error = assert_failed_on_one_line(capsys, "--test_dataset 'test.csv': " + problem)
     assert_the_run_failed(recorded_runs, error)
-
-
-def test_the_step_s_own_parameters_reach_score(
-    offline_wandb, listings, exported_model, monkeypatch
-):
-    received = parameters_passed_to(monkeypatch, "score")
-    listings.to_csv("test.csv", index=False)
-    argv = ["--mlflow_model", str(exported_model), "--test_dataset", "test.csv"]
-    assert step(*argv) == 0
-    assert received == [own_parameters(*argv)]

@@ -13,16 +13,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyRegressor
+from step_io.testing import (
+    assert_failed_on_one_line,
+    assert_the_run_failed,
+    run_step,
+)
 
 import run
 from run import StepError
-from step_testing import (
-    assert_failed_on_one_line,
-    assert_the_run_failed,
-    own_parameters,
-    parameters_passed_to,
-    step,
-)
+
+
+def step(*argv: str) -> int:
+    """The exit code of ``python run.py ARGV``, run in this process."""
+    return run_step(run, *argv)
+
 
 # Small enough that a forest trains in a blink.
 TINY_FOREST = {"n_estimators": 5, "max_depth": 3, "random_state": 0}
@@ -332,13 +336,3 @@ def predicted_elsewhere(model_dir, csv):
     )
     assert result.returncode == 0, result.stderr
     return [float(value) for value in result.stdout.split()]
-
-
-def test_the_step_s_own_parameters_reach_build_pipeline(
-    offline_wandb, many_listings, tiny_rf_config, monkeypatch
-):
-    received = parameters_passed_to(monkeypatch, "build_pipeline")
-    many_listings.to_csv("trainval.csv", index=False)
-    argv = ["--trainval_artifact", "trainval.csv", "--rf_config", str(tiny_rf_config)]
-    assert step(*argv) == 0
-    assert received == [own_parameters(*argv)]

@@ -1,4 +1,4 @@
-"""The wiring shared by every step: arguments, inputs, outputs, W&B runs."""
+"""The wiring every step shares: arguments, inputs, outputs, W&B runs."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 import step_io
-from step_io import StepError
-from step_testing import FakeOnlineRun
+from step_io import StepError, _core
+from step_io.frames import to_csv
+from step_io.testing import FakeOnlineRun
 
 
 class OfflineRun:
@@ -91,10 +92,10 @@ except step_io.StepError as err:
 """
 
 
-def test_a_setting_w_and_b_refuses_is_one_line():
+def test_a_setting_w_and_b_refuses_is_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", START_WITH_BOGUS_MODE],
-        cwd=Path(step_io.__file__).parent,
+        cwd=tmp_path,
         env={**os.environ, "WANDB_MODE": "bogus"},
         capture_output=True,
         text=True,
@@ -139,7 +140,7 @@ def test_bad_csv_files_fail_on_one_line(tmp_path, content, columns, problem):
 
 def test_csv_round_trip_keeps_awkward_titles(tmp_path, listings):
     path = tmp_path / "listings.csv"
-    step_io.to_csv(listings, path)
+    to_csv(listings, path)
     pd.testing.assert_frame_equal(step_io.read_csv(path, "input"), listings)
 
 
@@ -331,7 +332,7 @@ def test_outputs_never_go_into_w_and_b_s_folder(workdir):
 
 @pytest.mark.parametrize("folder", [".", "tests", "wandb/latest-run"])
 def test_outputs_never_go_to_the_step_s_own_folders(folder):
-    path = step_io.STEP_DIR / folder
+    path = _core.step_dir() / folder
     with pytest.raises(StepError, match="the step's own folder"):
         step_io.check_output_dir("output_dir", str(path))
 
@@ -361,7 +362,7 @@ def test_an_artifact_describes_a_link_no_later_run_replaces(tmp_path):
     output = tmp_path / "out.csv"
     output.write_text("first\n")
     artifact = wandb.Artifact("out.csv", type="dataset")
-    step_io.add_logged_copy(artifact, output, tmp_path / "logged")
+    _core.add_logged_copy(artifact, output, tmp_path / "logged")
     (entry,) = artifact.manifest.entries.values()
     assert Path(entry.local_path) == tmp_path / "logged" / "out.csv"
     assert os.path.samefile(entry.local_path, output)
@@ -430,11 +431,11 @@ class FinishedRun:
 
 def test_a_failed_block_finishes_the_run_as_failed():
     run = FinishedRun()
-    with pytest.raises(StepError), step_io.finishing(run):
+    with pytest.raises(StepError), _core.finishing(run):
         raise StepError("bad")
     assert run.exit_code == 1
     run = FinishedRun()
-    with step_io.finishing(run):
+    with _core.finishing(run):
         pass
     assert run.exit_code == 0
 
@@ -444,13 +445,13 @@ def test_a_run_w_and_b_cannot_finish_still_reports_the_first_error():
         def finish(self, exit_code=0):
             raise OSError(28, "No space left on device")
 
-    with pytest.raises(StepError, match="bad data"), step_io.finishing(BrokenRun()):
+    with pytest.raises(StepError, match="bad data"), _core.finishing(BrokenRun()):
         raise StepError("bad data")
 
 
 def test_a_step_error_is_kept_in_the_summary_of_the_failed_run():
     run = FinishedRun()
-    with pytest.raises(StepError), step_io.finishing(run):
+    with pytest.raises(StepError), _core.finishing(run):
         raise StepError("--min_price '-5.0': must be 0 or more")
     assert run.summary == {"error": "--min_price '-5.0': must be 0 or more"}
     assert run.exit_code == 1
@@ -458,7 +459,7 @@ def test_a_step_error_is_kept_in_the_summary_of_the_failed_run():
 
 def test_any_other_failure_finishes_the_run_as_failed_with_no_error_line():
     run = FinishedRun()
-    with pytest.raises(KeyboardInterrupt), step_io.finishing(run):
+    with pytest.raises(KeyboardInterrupt), _core.finishing(run):
         raise KeyboardInterrupt
     assert run.summary == {}
     assert run.exit_code == 1
@@ -472,7 +473,7 @@ def test_parsed_dates_are_written_back_as_plain_dates(tmp_path):
         }
     )
     path = tmp_path / "dates.csv"
-    step_io.to_csv(rows, path)
+    to_csv(rows, path)
     lines = path.read_text().splitlines()
     assert lines[1].startswith("2019-05-21,")
     assert lines[2].startswith(",")
@@ -482,5 +483,5 @@ def test_parsed_dates_are_written_back_as_plain_dates(tmp_path):
 def test_columns_arrow_cannot_type_are_still_written(tmp_path):
     rows = pd.DataFrame({"mixed": [1, "two", {"three": 3}]})
     path = tmp_path / "mixed.csv"
-    step_io.to_csv(rows, path)
+    to_csv(rows, path)
     assert path.read_text().splitlines() == ["mixed", "1", "two", "{'three': 3}"]

@@ -1,6 +1,6 @@
 """The wiring every step of the pipeline shares: arguments, input, output and W&B.
 
-run.py keeps the step's own data logic and a thin ``go(args)``; this module holds what
+A step's run.py keeps its data logic and a thin ``go(args)``; this module holds what
 surrounds it, the way a Kedro project keeps its nodes apart from their wiring. Nothing
 heavy is imported at module level, so ``run.py --help`` answers at once.
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 ARTIFACT_NAME = re.compile(r"(?!\.+$)[A-Za-z0-9_.-]{1,128}")
 # numpy's legacy RandomState, which scikit-learn seeds, takes 32-bit seeds only.
 MAX_SEED = 2**32 - 1
-STEP_DIR = Path(__file__).resolve().parent
 # Folders of the step itself: outputs never go there (W&B's and MLflow's logs, the
 # step's own tests and code).
 STEP_FOLDERS = ("wandb", "mlruns", "tests")
@@ -65,8 +64,22 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help followed by its default, or by (required)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.required:
+            return f"{action.help} (required)"
+        return super()._get_help_string(action)
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
-    """Report a bad argument on one line; ``--help`` still shows the usage."""
+    """Report a bad argument on one line; ``--help`` still shows the usage, and each
+    option's default."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -114,13 +127,22 @@ def check_output_name(option: str, value: str) -> None:
         )
 
 
+def step_dir() -> Path:
+    """The step's folder: the one its script runs from (``python run.py``, or
+    ``mlflow run``, which starts the command in the step's folder)."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.suffix == ".py" and script.is_file():
+        return script.resolve().parent
+    return Path.cwd().resolve()
+
+
 def check_output_dir(option: str, value: str) -> None:
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise StepError(f"--{option} {value!r}: is a file, not a folder")
-    folder = path.resolve()
-    own = [STEP_DIR, *(STEP_DIR / name for name in STEP_FOLDERS)]
-    if folder == STEP_DIR or any(folder.is_relative_to(mine) for mine in own[1:]):
+    folder, home = path.resolve(), step_dir()
+    own = [home, *(home / name for name in STEP_FOLDERS)]
+    if folder == home or any(folder.is_relative_to(mine) for mine in own[1:]):
         raise StepError(
             f"--{option} {value!r}: is the step's own folder or one of its "
             f"{', '.join(STEP_FOLDERS)} folders; give outputs a folder of their own "
@@ -390,27 +412,6 @@ def fetch_input(run: wandb.Run, option: str, reference: str, folder=False) -> Pa
         ) from None
 
 
-def load_sklearn_model(path: Path, option: str, reference: str):
-    """The scikit-learn model of the MLflow model folder ``path`` (a training step's
-    export), or a StepError naming --option: not a model, or one that cannot load."""
-    import mlflow.sklearn
-
-    if not (path / "MLmodel").is_file():
-        raise StepError(
-            f"--{option} {reference!r}: not an MLflow model (its folder has no "
-            "MLmodel file)"
-        )
-    try:
-        return mlflow.sklearn.load_model(str(path))
-    except Exception as err:  # noqa: BLE001
-        # Unpickling a model can raise nearly anything (a missing module, a class that
-        # moved, a truncated file); each is a bad input, told on one line.
-        raise StepError(
-            f"--{option} {reference!r}: cannot load it as a scikit-learn model: "
-            f"{one_line(err)}"
-        ) from None
-
-
 @contextmanager
 def unreadable_csv(
     option: str, shown: str, *unreadable: type[Exception]
@@ -470,235 +471,7 @@ def read_csv(
     return rows
 
 
-# --- CSV files a block of rows at a time ---
-
-# What pandas.read_csv reads as missing (its default na_values): a file read in blocks
-# holds the same missing values as read_csv gives.
-MISSING_VALUES = [
-    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan"),
-    *("1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a"),
-    *("nan", "null"),
-]
-# The rows come about this many bytes of data at a time: enough that pandas' cost per
-# call is lost in the work, little enough that memory stays flat.
-CSV_BLOCK_BYTES = 4 << 20
-# pyarrow reads up to 32 of its blocks ahead of the one in use, whatever it is told:
-# small blocks, gathered into the step's, keep that small.
-ARROW_BLOCK_BYTES = 256 << 10
-
-
-def read_csv_blocks(
-    path: Path,
-    option: str,
-    columns: dict[str, str] | None = None,
-    shown: str | None = None,
-    block_bytes: int = CSV_BLOCK_BYTES,
-) -> Iterator[pd.DataFrame]:
-    """``read_csv`` for work done row by row: the rows a block at a time (about
-    ``block_bytes`` of data each), so that memory stays flat whatever the file's
-    size. A file is refused in read_csv's words, but a bad value only once its block
-    is read: a step that writes as it reads writes through ``Outputs.write``, which
-    removes what was written when the step fails.
-
-    The columns are named as read_csv names them. Each comes as text, as written (a
-    missing value as missing), so that writing it back gives what came in whatever
-    the blocks hold; but a column of the kind "number" comes as float64. Name in
-    ``columns`` each column the work computes with."""
-    import pandas as pd
-    import pyarrow as pa
-    from pyarrow import csv
-
-    # The system's allocator hands memory back as the blocks go by; pyarrow's own
-    # keeps it, for as long as the process lives.
-    pa.set_memory_pool(pa.system_memory_pool())
-    shown = str(path) if shown is None else shown
-    columns = columns or {}
-    numbers = [name for name, kind in columns.items() if kind == "number"]
-    read = csv.ReadOptions(block_size=min(block_bytes, ARROW_BLOCK_BYTES))
-    # Quoted line breaks (in a listing's title) stay inside their value.
-    parse = csv.ParseOptions(newlines_in_values=True)
-    rows_read = 0
-    with unreadable_csv(option, shown, pa.ArrowInvalid), longest_row(option, shown):
-        # The header first, so that every column is given its type: pyarrow would
-        # guess types from the first block alone, and then fail on the first date
-        # after a block without any.
-        names = list(pd.read_csv(path, nrows=0).columns)
-        missing = [name for name in columns if name not in names]
-        if missing:
-            raise StepError(
-                f"--{option} {shown!r}: missing column(s) " + ", ".join(missing)
-            )
-        with csv.open_csv(path, read_options=read, parse_options=parse) as header:
-            arrow_names = header.schema.names
-        convert = csv.ConvertOptions(
-            column_types=dict.fromkeys(arrow_names, pa.large_string()),
-            null_values=MISSING_VALUES,
-            strings_can_be_null=True,
-        )
-        with csv.open_csv(
-            path, read_options=read, parse_options=parse, convert_options=convert
-        ) as reader:
-            for block in gathered(reader, block_bytes):
-                first, rows_read = rows_read + 1, rows_read + block.num_rows
-                block = block.rename_columns(names)
-                as_floats = {name: as_numbers(block[name]) for name in numbers}
-                not_numbers = [name for name in numbers if as_floats[name] is None]
-                if not_numbers:
-                    raise StepError(
-                        f"--{option} {shown!r}: rows {first:,}-{rows_read:,}: "
-                        f"column(s) {', '.join(not_numbers)} should hold numbers"
-                    )
-                for name, values in as_floats.items():
-                    index = block.schema.get_field_index(name)
-                    block = block.set_column(index, name, values)
-                yield block.to_pandas()
-    if not rows_read:
-        raise StepError(f"--{option} {shown!r}: the file has no rows")
-
-
-@contextmanager
-def longest_row(option: str, shown: str) -> Iterator[None]:
-    """A row longer than the reader's block is refused in words a person can act on:
-    pyarrow's own message asks for a block size the step's user cannot set."""
-    import pyarrow as pa
-
-    try:
-        yield
-    except pa.ArrowInvalid as err:
-        if "straddl" not in str(err):
-            raise
-        raise StepError(
-            f"--{option} {shown!r}: a row is longer than "
-            f"{ARROW_BLOCK_BYTES >> 10} KB, the most the step reads at once (a quote "
-            "left open makes the rest of the file one row); shorten it, or raise "
-            "step_io.ARROW_BLOCK_BYTES"
-        ) from None
-
-
-def gathered(batches: Iterator, block_bytes: int) -> Iterator:
-    """pyarrow's record ``batches`` gathered into tables of about ``block_bytes``."""
-    import pyarrow as pa
-
-    pending, size = [], 0
-    for batch in batches:
-        pending.append(batch)
-        size += batch.nbytes
-        if size >= block_bytes:
-            yield pa.Table.from_batches(pending)
-            pending, size = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending)
-
-
-def as_numbers(text):
-    """The pyarrow column ``text`` as float64, or None if it holds other text."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        return pc.cast(text, pa.float64())
-    except pa.ArrowInvalid:
-        pass
-    try:  # pandas allows blanks around a number
-        return pc.cast(pc.utf8_trim_whitespace(text), pa.float64())
-    except pa.ArrowInvalid:
-        return None
-
-
-def write_csv_blocks(frames: Iterator[pd.DataFrame], path: Path) -> None:
-    """``to_csv`` for frames made a block at a time, of rows ``read_csv_blocks``
-    reads: each is written as it comes, after the one before, under the first one's
-    header. Every frame must have the same columns."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import pyarrow as pa
-    from pyarrow import csv
-
-    def write(table, header: bool) -> None:
-        options = csv.WriteOptions(include_header=header, quoting_style="needed")
-        csv.write_csv(bare_numbers(table), sink, options)
-
-    names = writing = None
-    # pyarrow writes a block while the next one is read and worked on (it lets go of
-    # the GIL); one block at most waits to be written.
-    with pa.OSFile(str(path), "wb") as sink, ThreadPoolExecutor(1) as writer:
-        for frame in frames:
-            table = csv_table(frame)
-            if names is not None and table.column_names != names:
-                raise ValueError(
-                    f"a block has columns {table.column_names}, not {names}"
-                )
-            if writing is not None:
-                writing.result()
-            writing = writer.submit(write, table, names is None)
-            names = table.column_names
-        if writing is not None:
-            writing.result()
-    # What the blocks used goes back to the system, before W&B maps the whole output
-    # to hash it.
-    pa.default_memory_pool().release_unused()
-
-
-def bare_numbers(table):
-    """``table`` with each text column that holds only numbers, written just as
-    pyarrow writes numbers, as numbers: pyarrow quotes all text, pandas writes
-    numbers bare. The file holds the same text either way."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    for index, field in enumerate(table.schema):
-        if field.type not in (pa.string(), pa.large_string()):
-            continue
-        text = table.column(index)
-        for kind in (pa.int64(), pa.float64()):
-            try:
-                pc.cast(text[:100], kind)  # where most text fails, at little cost
-                numbers = pc.cast(text, kind)
-            except pa.ArrowInvalid:
-                continue
-            # "007" or "1.50" stays text: read as 7 or 1.5 only where the whole
-            # column holds numbers, which one block cannot tell.
-            same = pc.equal(pc.cast(numbers, field.type), text)
-            if pc.all(same).as_py() is not False:
-                table = table.set_column(index, field.name, numbers)
-                break
-    return table
-
-
-def csv_table(rows: pd.DataFrame):
-    """``rows`` as the pyarrow table written to CSV: dates parsed from the input
-    (midnight timestamps) as plain dates."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    table = pa.Table.from_pandas(rows, preserve_index=False)
-    for index, field in enumerate(table.schema):
-        column = table.column(index)
-        if pa.types.is_timestamp(field.type) and field.type.tz is None:
-            dates = pc.cast(column, pa.date32())
-            midnight = pc.all(pc.equal(pc.cast(dates, field.type), column))
-            if midnight.as_py() is not False:
-                table = table.set_column(index, field.name, dates)
-    return table
-
-
 # --- outputs ---
-
-
-def to_csv(rows: pd.DataFrame, path: Path) -> None:
-    """pyarrow's CSV writer: several times faster than ``DataFrame.to_csv`` on large
-    frames, quoting only what needs it, as pandas does. Dates parsed from the input
-    (midnight timestamps) are written back as plain dates."""
-    import pyarrow as pa
-    from pyarrow import csv
-
-    try:
-        table = csv_table(rows)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        # Columns arrow cannot type: Python objects, integers beyond 64 bits.
-        rows.to_csv(path, index=False)
-        return
-    csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
 
 
 def is_model_export(path: Path) -> bool:
@@ -917,6 +690,8 @@ class Outputs:
         return output.path
 
     def write_csv(self, output: Output, rows: pd.DataFrame) -> Path:
+        from step_io.frames import to_csv
+
         return self.write(output, lambda partial: to_csv(rows, partial))
 
     def log(
@@ -1030,11 +805,20 @@ class Outputs:
 
 
 def log_dataset_output(
-    outputs: Outputs, output: Output, args: argparse.Namespace, **metadata: object
+    outputs: Outputs,
+    output: Output,
+    args: argparse.Namespace,
+    step: str,
+    **metadata: object,
 ) -> None:
     """Log ``output`` as the artifact --output_artifact, --output_type and
-    --output_description name, for a step that logs one dataset."""
-    outputs.log(output, args.output_type, args.output_description, **metadata)
+    --output_description name, for a step that logs one dataset; its metadata is the
+    step's name, its --input_artifact where it has one, and ``metadata``."""
+    details: dict[str, object] = {"step": step}
+    if hasattr(args, "input_artifact"):
+        details["input"] = args.input_artifact
+    details.update(metadata)
+    outputs.log(output, args.output_type, args.output_description, **details)
 
 
 def link_or_move(source: Path, target: Path) -> None:
