@@ -68,6 +68,7 @@ lint: $(INSTALLED)
 # On every core (pytest-xdist): most tests wait on a step's own processes. The runs of
 # one pipeline project share a group, so that one worker runs them in order.
 test: lint
+	cd packages/step_io && $(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # Every step's own tests again, in one pytest call: every kind from a parent folder,

@@ -48,22 +48,34 @@ def render(cookies, environment: str, **answers: str) -> tuple[Path, dict]:
     return result.project_path, result.context
 
 
-def pins_in(requirements: Path) -> dict[str, str]:
-    """``name==version`` lines of a requirements file, as {name: version}."""
+def as_pins(lines: list[str]) -> dict[str, str]:
+    """``name==version`` lines as {name: version}; the step's wiring, installed
+    from the template's repository, as {"step_io": its whole line}."""
     pins = {}
-    for line in requirements.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
+    for line in lines:
+        if line.startswith(ext.PACKAGE_NAME):
+            pins["step_io"] = line
+        elif line.strip() and not line.startswith("#"):
             name, _, pinned = line.partition("==")
             pins[name] = pinned
     return pins
+
+
+def pins_in(requirements: Path) -> dict[str, str]:
+    return as_pins(requirements.read_text(encoding="utf-8").splitlines())
+
+
+def expected_pins(context: dict) -> dict[str, str]:
+    """The kind's packages at the suite's versions, and the wiring at the commit."""
+    pins = {name: version(name) for name in ext.step_kind(context).packages}
+    return {**pins, "step_io": ext.step_io_requirement(context)}
 
 
 def conda_versions(project: Path) -> tuple[str, dict[str, str]]:
     env = yaml.safe_load((project / "conda.yml").read_text(encoding="utf-8"))
     python, pip, pip_section = env["dependencies"]
     assert python.startswith("python=") and pip == "pip"
-    pins = dict(pin.split("==") for pin in pip_section["pip"])
-    return python.removeprefix("python="), pins
+    return python.removeprefix("python="), as_pins(pip_section["pip"])
 
 
 def python_env_versions(project: Path) -> tuple[str, dict[str, str]]:
@@ -78,7 +90,7 @@ def docker_versions(project: Path) -> tuple[str, dict[str, str]]:
     image, _, tag = dockerfile.baseimage.partition(":")
     assert image == "python" and tag.endswith("-slim")
     runs = [i["value"] for i in dockerfile.structure if i["instruction"] == "RUN"]
-    assert runs == ["pip install --no-cache-dir -r requirements.txt"]
+    assert runs[-1] == "pip install --no-cache-dir -r requirements.txt"
     return tag.removesuffix("-slim"), pins_in(project / "requirements.txt")
 
 
@@ -94,14 +106,12 @@ VERSIONS_WRITTEN = {
 def test_every_version_an_environment_writes_is_the_suites_own(
     cookies, environment, kind
 ):
-    project, _ = render(
+    project, context = render(
         cookies, environment, step_kind=kind, python_version=SUITE_PYTHON
     )
     python, pins = VERSIONS_WRITTEN[environment](project)
     assert python == SUITE_PYTHON
-    assert pins == {
-        package: version(package) for package in ext.STEP_KINDS[kind].packages
-    }
+    assert pins == expected_pins(context)
 
 
 def test_no_environment_file_holds_a_version_of_its_own():
@@ -130,6 +140,7 @@ def test_a_conda_step_pins_its_environment_in_conda_yml(cookies):
         f"wandb=={version('wandb')}",
         f"scikit-learn=={version('scikit-learn')}",
         f"tqdm=={version('tqdm')}",
+        ext.step_io_requirement(context),
     ]
     assert load_project(str(project)).env_type == env_type.CONDA
 
@@ -260,13 +271,17 @@ def test_the_dockerfile_installs_the_pins_then_copies_the_step(cookies):
         ("ENV", "PYTHONUNBUFFERED=1"),
         # Where `mlflow run --build-image` copies the project, so both images agree.
         ("WORKDIR", MLFLOW_DOCKER_WORKDIR_PATH.rstrip("/")),
+        # git, for pip to fetch the wiring from the template's repository.
+        (
+            "RUN",
+            "apt-get update && apt-get install -y --no-install-recommends git     "
+            "&& rm -rf /var/lib/apt/lists/*",
+        ),
         ("COPY", "requirements.txt ."),
         ("RUN", "pip install --no-cache-dir -r requirements.txt"),
         ("COPY", ". ."),
     ]
-    assert pins_in(project / "requirements.txt") == {
-        package: version(package) for package in ext.step_kind(context).packages
-    }
+    assert pins_in(project / "requirements.txt") == expected_pins(context)
     # Local runs stay out of the image as they stay out of git.
     ignored = {
         name: {

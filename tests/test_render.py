@@ -98,7 +98,11 @@ def test_conda_env_pins_what_the_suite_runs_with(rendered):
     assert python == f"python={context['python_version']}"
     assert pip == "pip"
     assert pip_section["pip"] == [
-        f"{package}=={version(package)}" for package in ext.step_kind(context).packages
+        *(
+            f"{package}=={version(package)}"
+            for package in ext.step_kind(context).packages
+        ),
+        ext.step_io_requirement(context),
     ]
     # What the step's own tests need besides, pinned the same way.
     tests_need = (project / "tests" / "requirements.txt").read_text().splitlines()

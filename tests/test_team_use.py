@@ -137,7 +137,11 @@ def test_cruft_creates_checks_and_updates_a_step(tmp_path, env, template_repo):
     assert sorted(line.split()[-1] for line in status) == [
         "basic_cleaning/.cruft.json",
         "basic_cleaning/README.md",
+        "basic_cleaning/conda.yml",
+        "basic_cleaning/requirements.txt",
     ]
+    # The step's wiring moves to the new commit with it.
+    assert f"@{new_commit}#" in (step / "requirements.txt").read_text("utf-8")
 
     check = run([CRUFT, "check", "--project-dir", step], env)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -18,9 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-HOOK_INPUT_JSON = (
-    r"""{{ {"answers": cookiecutter, "template_root": template_root} | tojson }}"""
-)
+HOOK_INPUT_JSON = r"""{{ {"answers": cookiecutter, "template_root": template_root,
+            "step_io_requirement": cookiecutter | step_io_requirement} | tojson }}"""
 ROOT_ENVIRONMENTS = "_root_environments"
 COMPONENTS = "components"
 
@@ -39,7 +38,9 @@ def keep_root_environment(project_dir: Path, root: str) -> None:
     shutil.rmtree(project_dir / ROOT_ENVIRONMENTS)
 
 
-def render_step(template_root: str, components: Path, kind: str, context: dict):
+def render_step(
+    template_root: str, components: Path, kind: str, context: dict, step_io: str
+):
     """One component, by the step template's own cookiecutter run. Its replay file
     goes to a temporary folder (the user's own replay of the step template stays),
     and its chatter to a log that is shown only if it fails."""
@@ -65,6 +66,8 @@ def render_step(template_root: str, components: Path, kind: str, context: dict):
                         "project_slug": kind,
                         "environment": context["environment"],
                         "python_version": context["python_version"],
+                        # Every step installs the wiring the project names.
+                        "_step_io_requirement": step_io,
                     },
                 )
             except BaseException:
@@ -77,7 +80,9 @@ def render_step(template_root: str, components: Path, kind: str, context: dict):
                 os.close(saved)
 
 
-def main(context: dict, template_root: str, project_dir: Path) -> int:
+def main(
+    context: dict, template_root: str, project_dir: Path, step_io: str = ""
+) -> int:
     sys.path.insert(0, template_root)
     from hooks.post_gen_project import unset_inputs
     from local_extensions import chain, pipeline_environment
@@ -89,7 +94,7 @@ def main(context: dict, template_root: str, project_dir: Path) -> int:
     components.mkdir(exist_ok=True)
     steps = chain(context)
     for kind in steps:
-        render_step(template_root, components, kind, context)
+        render_step(template_root, components, kind, context, step_io)
         print(f"  components/{kind}: a {kind} step")
     driver = pipeline_environment(context["environment"])["driver_env_manager"]
     online = "mlflow run ." + (f" --env-manager {driver}" if driver else "")
@@ -116,4 +121,11 @@ def main(context: dict, template_root: str, project_dir: Path) -> int:
 
 if __name__ == "__main__":
     hook_input = json.loads(HOOK_INPUT_JSON)
-    sys.exit(main(hook_input["answers"], hook_input["template_root"], Path.cwd()))
+    sys.exit(
+        main(
+            hook_input["answers"],
+            hook_input["template_root"],
+            Path.cwd(),
+            hook_input["step_io_requirement"],
+        )
+    )

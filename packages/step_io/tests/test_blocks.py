@@ -105,7 +105,8 @@ def test_text_in_a_number_column_fails_before_any_block_naming_column_and_row(
     with pytest.raises(StepError) as error:
         next(blocks)
     assert str(error.value) == (
-        f"--input {str(path)!r}: column(s) price (row 81: 'free') should hold numbers"
+        f"--input {str(path)!r}: column(s) price should hold numbers (row 81 of "
+        "price: 'free')"
     )
 
 

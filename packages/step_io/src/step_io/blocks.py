@@ -229,13 +229,13 @@ def _check_numbers(option, shown, columns, seen, dtypes) -> None:
     if not not_numbers:
         return
     where = [
-        f"{name} (row {seen[name].first_text[0]:,}: {seen[name].first_text[1]!r})"
-        if seen[name].first_text
-        else name
+        f" (row {seen[name].first_text[0]:,} of {name}: {seen[name].first_text[1]!r})"
         for name in not_numbers
+        if seen[name].first_text
     ]
     raise StepError(
-        f"--{option} {shown!r}: column(s) {', '.join(where)} should hold numbers"
+        f"--{option} {shown!r}: column(s) {', '.join(not_numbers)} should hold "
+        f"numbers{''.join(where[:1])}"
     )
 
 
