@@ -1,9 +1,6 @@
 #!/usr/bin/env python
 """An MLflow step: read a CSV artifact, transform its rows, log the result to W&B.
-
-README.md says what the step does and how to run it; MLproject declares its
-parameters; the package step_io holds the wiring every step shares.
-"""
+README.md says how to run it; the package step_io holds the wiring steps share."""
 
 from __future__ import annotations
 
@@ -25,19 +22,11 @@ if TYPE_CHECKING:
 
 
 def transform(rows: pd.DataFrame, parameters: dict[str, object]) -> pd.DataFrame:
-    """Return the rows to log: for now, ``rows`` unchanged. This is the function to
-    edit when the step is to do real work; ``parameters`` holds the step's own
-    parameters by name.
-
-    ``rows`` is the whole file, as ``pandas.read_csv`` reads it: what work across
-    rows needs (a sort, a group-by, a median). Where each row is decided on its own,
-    the step can stream a file of any size through this function a block at a time,
-    each block typed as the whole file would be (see ``step_io.blocks``)::
-
-        blocks = read_csv_blocks(path, "input_artifact")
-        done = map_blocks(lambda rows: transform(rows, ...), blocks, ...)
-        outputs.write(output, lambda partial: write_csv_blocks(done, partial))
-    """
+    """Return the rows to log: for now, ``rows`` unchanged. Edit this function for
+    real work; ``parameters`` holds the step's own parameters by name. ``rows`` is
+    the whole file as ``pandas.read_csv`` reads it; where each row is decided on its
+    own, a file of any size can stream through a block at a time instead, each block
+    typed as the whole file (step_io.blocks: read_csv_blocks, map_blocks)."""
     return rows
 
 

@@ -40,6 +40,11 @@ def _as_pandas_writes(column, kind):
     import pyarrow.compute as pc
 
     if pa.types.is_floating(kind):
+        # A column with a fraction somewhere reads back as floats as pyarrow writes
+        # it (unquoted); one of whole numbers only needs pandas' ".0" (as text).
+        fractions = pc.not_equal(pc.floor(column), column)
+        if pc.any(fractions).as_py():
+            return None
         text = pc.cast(column, pa.string())
         whole = pc.match_substring_regex(text, _WHOLE_NUMBER)
         return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
