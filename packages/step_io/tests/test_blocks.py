@@ -74,6 +74,7 @@ def test_a_column_empty_at_first_and_text_later_is_text_in_every_block(
         "a,b\n1,x\n,y\n3,\n",  # gaps in numbers and text
         'a,b\n"",NA\nnull,"2"\n',  # every missing word, quoted or not
         "flag,n\nTrue,1.5\nfalse,2\nTRUE,-3e2\n",  # true/false, floats
+        "flag,n\nTrue,1\n,2\nfalse,3\n",  # true/false with a gap
         "a,a,b\n1,2,3\n",  # a repeated name
         "x\n 5\n6 \n",  # blanks around a number
         "big\n1\n99999999999\n",

@@ -139,7 +139,8 @@ def _typed(text, dtype: str):
     if dtype in ("int64", "float64"):
         return _converted(text, dtype)
     if dtype in ("bool", "object"):
-        return pc.is_in(text, value_set=pa.array(TRUE_WORDS))
+        truth = pc.is_in(text, value_set=pa.array(TRUE_WORDS))
+        return pc.if_else(pc.is_valid(text), truth, pa.scalar(None, pa.bool_()))
     return text
 
 
@@ -269,7 +270,7 @@ def _frame(table, dtypes: dict[str, str]) -> pd.DataFrame:
     rows = table.to_pandas()
     for name, dtype in dtypes.items():
         if dtype == "object":  # true/false with gaps: pandas keeps Python objects
-            rows[name] = rows[name].astype(object).where(table[name].is_valid())
+            rows[name] = rows[name].astype(object).where(rows[name].notna())
     return rows
 
 
