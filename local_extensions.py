@@ -13,6 +13,7 @@ same text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import keyword
 import math
@@ -557,8 +558,10 @@ def package_version() -> str:
     return re.search(r'^__version__ = "([^"]+)"', source, re.MULTILINE).group(1)
 
 
+@functools.cache
 def template_commit() -> str | None:
-    """The commit this template is at, where it is a git checkout."""
+    """The commit this template is at, where it is a git checkout (asked once: a
+    render names it in several files)."""
     import subprocess
 
     try:
@@ -596,7 +599,9 @@ def repository_url(template: str) -> str:
     # A local checkout, named as cookiecutter was given it where that is a whole path
     # (cruft renders from a clone of it that it then removes), else this template.
     given = Path(template.removeprefix("file://"))
-    folder = given if given.is_absolute() and given.is_dir() else PACKAGE_DIR.parents[1]
+    folder = (
+        given if given.is_absolute() and given.is_dir() else REQUIREMENTS_FILE.parent
+    )
     return "file://localhost" + quote(str(folder))
 
 
@@ -610,9 +615,8 @@ def step_io_requirement(context: dict) -> str:
     commit = template_commit()
     if commit is None:
         return f"{PACKAGE_NAME}=={package_version()}"
-    url = repository_url(
-        str(context.get("_template", "")) or str(PACKAGE_DIR.parents[1])
-    )
+    template = str(context.get("_template", "")) or str(REQUIREMENTS_FILE.parent)
+    url = repository_url(template)
     return f"{PACKAGE_NAME} @ git+{url}@{commit}#subdirectory={PACKAGE_PATH}"
 
 

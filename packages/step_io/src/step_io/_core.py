@@ -434,6 +434,15 @@ def unreadable_csv(
         ) from None
 
 
+def check_columns(option: str, shown: str, names: list[str], needed) -> None:
+    """Refuse a file whose columns ``names`` lack one of ``needed``."""
+    missing = [name for name in needed if name not in names]
+    if missing:
+        raise StepError(
+            f"--{option} {shown!r}: missing column(s) " + ", ".join(missing)
+        )
+
+
 def read_csv(
     path: Path,
     option: str,
@@ -450,11 +459,7 @@ def read_csv(
     with unreadable_csv(option, shown):
         rows = pd.read_csv(path)
     columns = columns or {}
-    missing = [name for name in columns if name not in rows.columns]
-    if missing:
-        raise StepError(
-            f"--{option} {shown!r}: missing column(s) " + ", ".join(missing)
-        )
+    check_columns(option, shown, list(rows.columns), columns)
     not_numbers = [
         name
         for name, kind in columns.items()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from step_io._core import StepError, one_line, unreadable_csv
+from step_io._core import StepError, check_columns, one_line, unreadable_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -178,8 +178,8 @@ def read_csv_blocks(
                 tables.append(table)
         if not rows:
             raise StepError(f"--{option} {shown!r}: the file has no rows")
+        _check_numbers(option, shown, columns, seen)
         dtypes = {name: column.dtype for name, column in seen.items()}
-        _check_numbers(option, shown, columns, seen, dtypes)
         blocks = tables if kept else _text_blocks(path, names, block_bytes)
         for table in blocks:
             yield _frame(table, dtypes)
@@ -213,19 +213,16 @@ def _column_names(path: Path, option: str, shown: str, columns: dict) -> list[st
     import pandas as pd
 
     names = list(pd.read_csv(path, nrows=0).columns)
-    missing = [name for name in columns if name not in names]
-    if missing:
-        raise StepError(
-            f"--{option} {shown!r}: missing column(s) " + ", ".join(missing)
-        )
+    check_columns(option, shown, names, columns)
     return names
 
 
-def _check_numbers(option, shown, columns, seen, dtypes) -> None:
+def _check_numbers(option, shown, columns, seen: dict[str, ColumnType]) -> None:
+    """Refuse a "number" column that pandas would not read as numbers."""
     not_numbers = [
         name
         for name, kind in columns.items()
-        if kind == "number" and dtypes[name] not in ("int64", "float64")
+        if kind == "number" and seen[name].dtype not in ("int64", "float64")
     ]
     if not not_numbers:
         return
@@ -316,18 +313,7 @@ def write_csv_blocks(frames: Iterator[pd.DataFrame], path: Path) -> None:
 
     import pyarrow as pa
 
-    from step_io.frames import csv_table, write_table
-
-    def write(frame, header: bool) -> None:
-        try:
-            table = csv_table(frame)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            sink.write(frame.to_csv(index=False, header=header).encode("utf-8"))
-            return
-        except OverflowError:  # integers beyond 64 bits
-            sink.write(frame.to_csv(index=False, header=header).encode("utf-8"))
-            return
-        write_table(frame, table, sink, header)
+    from step_io.frames import write_frame
 
     names = writing = None
     # pyarrow writes a block while the next one is read and worked on (it lets go of
@@ -341,7 +327,7 @@ def write_csv_blocks(frames: Iterator[pd.DataFrame], path: Path) -> None:
                 )
             if writing is not None:
                 writing.result()
-            writing = writer.submit(write, frame, names is None)
+            writing = writer.submit(write_frame, frame, sink, names is None)
             names = list(frame.columns)
         if writing is not None:
             writing.result()

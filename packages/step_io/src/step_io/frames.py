@@ -66,11 +66,23 @@ def _as_pandas_writes(column, kind):
     return None
 
 
-def write_table(rows: pd.DataFrame, table: pa.Table, sink, header: bool) -> None:
-    """Write ``table``, made of ``rows``, to the open file ``sink``: the header line
-    as pandas writes it (pyarrow quotes every name), then the rows."""
+def write_frame(rows: pd.DataFrame, sink, header: bool = True) -> None:
+    """Write ``rows`` to the open file ``sink`` as ``rows.to_csv(index=False)``
+    would: its header line as pandas writes it (pyarrow quotes every name), if
+    ``header``, then the rows, by pandas itself where pyarrow cannot hold them."""
+    import pyarrow as pa
     from pyarrow import csv
 
+    try:
+        table = csv_table(rows)
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowTypeError,
+        pa.ArrowNotImplementedError,
+        OverflowError,  # integers beyond 64 bits
+    ):
+        sink.write(rows.to_csv(index=False, header=header).encode("utf-8"))
+        return
     if header:
         sink.write(rows.head(0).to_csv(index=False).encode("utf-8"))
     options = csv.WriteOptions(include_header=False, quoting_style="needed")
@@ -81,13 +93,5 @@ def to_csv(rows: pd.DataFrame, path: Path) -> None:
     """Write ``rows`` to ``path`` as ``rows.to_csv(path, index=False)`` would."""
     import pyarrow as pa
 
-    try:
-        table = csv_table(rows)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        rows.to_csv(path, index=False)
-        return
-    except OverflowError:  # integers beyond 64 bits
-        rows.to_csv(path, index=False)
-        return
     with pa.OSFile(str(path), "wb") as sink:
-        write_table(rows, table, sink, header=True)
+        write_frame(rows, sink)
