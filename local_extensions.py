@@ -103,8 +103,8 @@ class Parameter:
 
     @property
     def help(self) -> str:
-        """argparse help: argparse %-formats it, so a literal % is doubled."""
-        text = self.description.replace("%", "%%")
+        """The help of a parser that does not add the default itself (pytest's)."""
+        text = self.description_help
         return (
             f"{text} (required)" if self.required else f"{text} (default: %(default)s)"
         )
