@@ -13,7 +13,6 @@ same text.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import keyword
 import math
@@ -558,10 +557,9 @@ def package_version() -> str:
     return re.search(r'^__version__ = "([^"]+)"', source, re.MULTILINE).group(1)
 
 
-@functools.cache
 def template_commit() -> str | None:
-    """The commit this template is at, where it is a git checkout (asked once: a
-    render names it in several files)."""
+    """The commit this template is at, where it is a git checkout. Asked each time:
+    cruft renders two commits of one clone in one process."""
     import subprocess
 
     try:
@@ -582,27 +580,46 @@ def template_commit() -> str | None:
     )
 
 
+def is_remote(template: str) -> bool:
+    """Whether cookiecutter was given the template as a host abbreviation
+    (gh:org/repo) or a git URL, rather than a local checkout."""
+    prefix, _, rest = template.partition(":")
+    return bool(
+        (prefix in HOST_ABBREVIATIONS and rest)
+        or re.match(r"^(git\+)?(https?|ssh|git)://", template)
+        or re.match(r"^[\w.-]+@[\w.-]+:.+$", template)
+    )
+
+
+def local_checkout(template: str) -> Path:
+    """The local checkout cookiecutter was given: the path as given where it is a
+    whole path (cruft renders from a clone of it that it then removes), else this
+    template (a relative path was relative to a folder no longer known)."""
+    given = Path(template.removeprefix("file://"))
+    return given if given.is_absolute() and given.is_dir() else REQUIREMENTS_FILE.parent
+
+
 def repository_url(template: str) -> str:
     """Where pip clones this repository from, as cookiecutter was given it: a host
     abbreviation (gh:org/repo), a git URL, or a local checkout (a file URL naming
     localhost, which every pip takes)."""
     from urllib.parse import quote
 
+    if not is_remote(template):
+        return "file://localhost" + quote(str(local_checkout(template)))
     prefix, _, rest = template.partition(":")
-    if prefix in HOST_ABBREVIATIONS and rest:
+    if prefix in HOST_ABBREVIATIONS:
         return HOST_ABBREVIATIONS[prefix].format(rest)
-    if re.match(r"^(git\+)?(https?|ssh|git)://", template):
-        return template.removeprefix("git+")
     scp = re.match(r"^([\w.-]+@[\w.-]+):(.+)$", template)
     if scp:  # git@github.com:org/repo.git
         return f"ssh://{scp.group(1)}/{scp.group(2)}"
-    # A local checkout, named as cookiecutter was given it where that is a whole path
-    # (cruft renders from a clone of it that it then removes), else this template.
-    given = Path(template.removeprefix("file://"))
-    folder = (
-        given if given.is_absolute() and given.is_dir() else REQUIREMENTS_FILE.parent
-    )
-    return "file://localhost" + quote(str(folder))
+    return template.removeprefix("git+")
+
+
+def cruft_template(template: str) -> str:
+    """The template as a step's .cruft.json names it, for ``cruft update``: as given
+    when it is remote, else the local checkout's whole path."""
+    return template if is_remote(template) else str(local_checkout(template))
 
 
 def step_io_requirement(context: dict) -> str:
@@ -612,7 +629,8 @@ def step_io_requirement(context: dict) -> str:
     given = str(context.get("_step_io_requirement", "")).strip()
     if given:
         return given  # a pipeline project passes its own to its steps
-    commit = template_commit()
+    # cruft names the commit it renders; cookiecutter does not.
+    commit = context.get("_commit") or template_commit()
     if commit is None:
         return f"{PACKAGE_NAME}=={package_version()}"
     template = str(context.get("_template", "")) or str(REQUIREMENTS_FILE.parent)
@@ -847,7 +865,7 @@ def pipeline_environment(environment: str) -> dict:
 
 # What the pipeline's driver (main.py) imports, and what a project's `make test` runs.
 DRIVER_PACKAGES = ("hydra-core", "mlflow")
-TOOL_PACKAGES = ("pytest", "pytest-xdist", "ruff")
+TOOL_PACKAGES = ("cruft", "pytest", "pytest-xdist", "ruff")
 
 
 def project_packages(context: dict) -> list[str]:

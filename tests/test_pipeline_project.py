@@ -116,7 +116,8 @@ def test_each_component_is_what_the_step_template_renders(default_project, tmp_p
             )
         )
         component = default_project / "components" / kind
-        assert files_of(component) == files_of(alone)
+        # And what cruft needs to update it.
+        assert files_of(component) == files_of(alone) | {".cruft.json"}
         _, mismatch, errors = filecmp.cmpfiles(
             alone, component, sorted(files_of(alone)), shallow=False
         )
@@ -356,6 +357,41 @@ def test_cruft_update_of_a_registered_step_leaves_its_block(
         in (project / "components" / "my_step" / "README.md").read_text()
     )
     assert (project / "config.yaml").read_text() == registered
+
+
+@pytest.mark.slow
+def test_make_update_steps_brings_every_step_and_its_wiring_to_the_new_commit(
+    tmp_path, env, template_repo
+):
+    # By cookiecutter's own command: this process has the working tree's
+    # local_extensions loaded, which would name this checkout's commit.
+    rendered = run(
+        [BIN / "cookiecutter", "--no-input", "-o", tmp_path, template_repo]
+        + ["--directory", "pipeline", f"steps={SHORT_CHAIN}"],
+        env,
+    )
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    project = tmp_path / "nyc_airbnb_pipeline"
+    steps = [project / "components" / step for step in SHORT_CHAIN.split(",")]
+    for step in steps:
+        check = run([BIN / "cruft", "check", "--project-dir", step], env)
+        assert check.returncode == 0, check.stdout + check.stderr
+    git(project, env, "init", "-q")
+    commit_all(project, env, "generated")
+
+    readme = template_repo / "{{cookiecutter.project_slug | folder_name}}/README.md"
+    readme.write_text(readme.read_text() + "\nA template change.\n")
+    new_commit = commit_all(template_repo, env, "template change")
+    updated = run(["make", "-C", project, f"BIN={BIN}", "update-steps"], env)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    for step in steps:
+        assert "A template change." in (step / "README.md").read_text()
+        requirement = (step / "requirements.txt").read_text()
+        assert f"{template_repo}@{new_commit}#" in requirement
+    versions = run(
+        [BIN / "python", "-m", "step_io.versions", "components"], env, project
+    )
+    assert versions.returncode == 0, versions.stderr
 
 
 # --- the chain, run offline through `mlflow run .` ----------------------------------

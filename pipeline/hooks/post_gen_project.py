@@ -40,10 +40,11 @@ def keep_root_environment(project_dir: Path, root: str) -> None:
 
 def render_step(
     template_root: str, components: Path, kind: str, context: dict, step_io: str
-):
-    """One component, by the step template's own cookiecutter run. Its replay file
-    goes to a temporary folder (the user's own replay of the step template stays),
-    and its chatter to a log that is shown only if it fails."""
+) -> dict:
+    """One component, by the step template's own cookiecutter run; the answers it
+    was rendered with. Its replay file goes to a temporary folder (the user's own
+    replay of the step template stays), and its chatter to a log that is shown only
+    if it fails."""
     from cookiecutter.main import cookiecutter
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -78,6 +79,35 @@ def render_step(
                 sys.stdout.flush()
                 os.dup2(saved, 1)
                 os.close(saved)
+        (replay,) = (Path(scratch) / "replay").glob("*.json")
+        return json.loads(replay.read_text(encoding="utf-8"))["cookiecutter"]
+
+
+def write_cruft_state(step: Path, answers: dict, template: str) -> None:
+    """The step's .cruft.json, as `cruft create` writes it, so that `cruft update`
+    brings the step to a newer commit of the template. Its wiring is left for each
+    update to name afresh (`_step_io_requirement` empty), at the commit updated to."""
+    from local_extensions import cruft_template, template_commit
+
+    commit = template_commit()
+    if commit is None:
+        return  # a template that is no git checkout: nothing cruft could update from
+    kept = {
+        key: value
+        for key, value in answers.items()
+        if key not in ("_output_dir", "_repo_dir", "_checkout")
+    }
+    source = cruft_template(template)
+    kept.update(_step_io_requirement="", _template=source, _commit=commit)
+    state = {
+        "template": source,
+        "commit": commit,
+        "checkout": None,
+        "context": {"cookiecutter": kept},
+        "directory": None,
+    }
+    text = json.dumps(state, indent=2, ensure_ascii=False) + "\n"
+    (step / ".cruft.json").write_text(text, encoding="utf-8")
 
 
 def main(
@@ -94,7 +124,8 @@ def main(
     components.mkdir(exist_ok=True)
     steps = chain(context)
     for kind in steps:
-        render_step(template_root, components, kind, context, step_io)
+        answers = render_step(template_root, components, kind, context, step_io)
+        write_cruft_state(components / kind, answers, context.get("_template", ""))
         print(f"  components/{kind}: a {kind} step")
     driver = pipeline_environment(context["environment"])["driver_env_manager"]
     online = "mlflow run ." + (f" --env-manager {driver}" if driver else "")

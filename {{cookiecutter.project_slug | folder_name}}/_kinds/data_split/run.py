@@ -1,10 +1,7 @@
 #!/usr/bin/env python
 """An MLflow step: split a CSV into training-and-validation rows and test rows, and
-log both to W&B.
-
-README.md says what the step does and how to run it; MLproject declares its
-parameters; the package step_io holds the wiring every step shares.
-"""
+log both to W&B. README.md says how to run it; the package step_io holds the wiring
+steps share."""
 
 from __future__ import annotations
 
@@ -42,12 +39,8 @@ def split(
     """``(trainval, test)``: a shuffled split holding ``test_size`` of the rows out
     for the test, the same for the same seed. Unless ``stratify_by`` is "none", each
     value of that column keeps its share in both parts, missing values counting as
-    one more value. ``parameters`` holds the step's own parameters by name, for what
-    you add here.
-
-    Raises ValueError when a part would be empty or a value of ``stratify_by`` is
-    too rare to appear in both parts.
-    """
+    one more value (ValueError for a value too rare to appear in both).
+    ``parameters``, the step's own parameters by name."""
     import pandas as pd
     from sklearn.model_selection import train_test_split
 
@@ -78,14 +71,6 @@ def check_stratifiable(values: pd.Series) -> None:
         )
 
 
-def held_out_count(total: int, test_size: float) -> int:
-    """How many of ``total`` rows scikit-learn holds out for ``test_size``."""
-    return math.ceil(test_size * total)
-
-
-# The wiring: W&B and files around the data logic.
-
-
 def split_sizes(
     trainval: pd.DataFrame, test: pd.DataFrame, stratify_by: str
 ) -> pd.DataFrame:
@@ -105,6 +90,9 @@ def split_sizes(
     return pd.DataFrame(counts, columns=["split", stratify_by, "rows"])
 
 
+# The wiring: W&B and files around the data logic.
+
+
 def check_split_options(test_size: float, random_seed: int) -> None:
     if not 0 < test_size < 1:
         raise step_io.StepError(
@@ -119,29 +107,25 @@ def go(args: argparse.Namespace) -> None:
     how = f"seed {args.random_seed}"
     if stratified:
         how += f", stratified by {args.stratify_by}"
-    run_name = (
-        f"{JOB_TYPE}: {Path(args.input).name} -> {args.test_size:.0%} test, {how}"
-    )
+    source, share = Path(args.input).name, f"{args.test_size:.0%}"
+    run_name = f"{JOB_TYPE}: {source} -> {share} test, {how}"
+    options = {
+        "test_size": args.test_size,
+        "random_seed": args.random_seed,
+        "stratify_by": args.stratify_by,
+    }
+    names = [TRAINVAL_ARTIFACT, TEST_ARTIFACT]
     config = {
         "input": {"artifact": args.input},
-        "split": {
-            "test_size": args.test_size,
-            "random_seed": args.random_seed,
-            "stratify_by": args.stratify_by,
-        },
-        "output": {
-            "artifacts": [TRAINVAL_ARTIFACT, TEST_ARTIFACT],
-            "type": ARTIFACT_TYPE,
-            "dir": args.output_dir,
-        },
+        "split": options,
+        "output": {"artifacts": names, "type": ARTIFACT_TYPE, "dir": args.output_dir},
         "parameters": step_parameters(args),
     }
     with step_io.wandb_run(JOB_TYPE, run_name, config) as run:
         # Checked inside the run, so that a bad value shows in W&B as a failed run.
         check_split_options(args.test_size, args.random_seed)
         with step_io.Outputs(run, args.output_dir) as outputs:
-            trainval_output = outputs.claim(TRAINVAL_ARTIFACT, "output_dir")
-            test_output = outputs.claim(TEST_ARTIFACT, "output_dir")
+            claimed = [outputs.claim(name, "output_dir") for name in names]
             path = step_io.fetch_input(run, "input", args.input)
             rows = step_io.read_csv(path, "input")
             if stratified and args.stratify_by not in rows.columns:
@@ -149,14 +133,14 @@ def go(args: argparse.Namespace) -> None:
                     f"--stratify_by {args.stratify_by!r}: {str(path)!r} has no such "
                     f"column; give one of its columns, or {NO_STRATIFICATION}"
                 )
-            held_out = held_out_count(len(rows), args.test_size)
+            held_out = math.ceil(args.test_size * len(rows))  # as scikit-learn rounds
             if not 0 < held_out < len(rows):
                 raise step_io.StepError(
                     f"--input {str(path)!r}: {len(rows)} row(s) are too few to split "
                     f"with --test_size '{args.test_size}', one part would be empty"
                 )
             try:
-                trainval, test = split(
+                parts = split(
                     rows,
                     args.test_size,
                     args.random_seed,
@@ -169,42 +153,23 @@ def go(args: argparse.Namespace) -> None:
                     f"{str(path)!r} by it: {step_io.one_line(err)}"
                 ) from None
 
-            outputs.write_csv(trainval_output, trainval)
-            outputs.write_csv(test_output, test)
-            counts = {
-                "rows_in": len(rows),
-                "rows_trainval": len(trainval),
-                "rows_test": len(test),
-            }
-            import wandb
-
-            sizes = split_sizes(trainval, test, args.stratify_by)
-            run.log({**counts, "split_sizes": wandb.Table(dataframe=sizes)})
-
-            metadata = {
-                "step": STEP_NAME,
-                "input": args.input,
-                **counts,
-                "test_size": args.test_size,
-                "random_seed": args.random_seed,
-                "stratify_by": args.stratify_by,
-            }
-            outputs.log(
-                trainval_output,
-                ARTIFACT_TYPE,
+            counts = {"rows_in": len(rows)}
+            counts.update(rows_trainval=len(parts[0]), rows_test=len(parts[1]))
+            descriptions = [
                 f"Training and validation rows of {args.input}: the "
                 f"{1 - args.test_size:.0%} not held out for the test ({how})",
-                rows=len(trainval),
-                **metadata,
-            )
-            outputs.log(
-                test_output,
-                ARTIFACT_TYPE,
-                f"Test rows of {args.input}: {args.test_size:.0%} held out from "
-                f"training and validation ({how})",
-                rows=len(test),
-                **metadata,
-            )
+                f"Test rows of {args.input}: {share} held out from training and "
+                f"validation ({how})",
+            ]
+            for output, part, text in zip(claimed, parts, descriptions, strict=True):
+                outputs.write_csv(output, part)
+                metadata = {"step": STEP_NAME, "input": args.input, **counts}
+                metadata.update(options)
+                outputs.log(output, ARTIFACT_TYPE, text, rows=len(part), **metadata)
+            import wandb
+
+            sizes = split_sizes(*parts, args.stratify_by)
+            run.log({**counts, "split_sizes": wandb.Table(dataframe=sizes)})
 
 
 if __name__ == "__main__":
