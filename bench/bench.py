@@ -352,7 +352,7 @@ def startup(work: Path, pairs: int, results: Results) -> None:
         "",
         *table(["process", "seconds"], rows),
         "",
-        "What `step_io.py` does about it, W&B's settings left as they are:",
+        "What the package step_io does about it, W&B's settings left as they are:",
         "",
         "- W&B's service answers within milliseconds of its start, but `wandb.init`",
         "  looks for the answer only every 0.2 s: the service is started in a",

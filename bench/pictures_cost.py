@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import wandb
+from step_io.pictures import Tally
 
 
 def step_module(step: Path):
-    sys.path.insert(0, str(step))  # its step_io
     spec = importlib.util.spec_from_file_location("step_run", step / "run.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -51,9 +51,9 @@ def main() -> None:
     if kind == "basic_cleaning":
         cleaned = module.clean(rows, 10, 350)
         start = time.perf_counter()
-        seen = module.Seen()  # what the step keeps of the blocks as they pass
-        seen.add(rows, cleaned)
-        run.log(module.pictures(seen))
+        tally = Tally("price")  # what the step keeps of the blocks as they pass
+        tally.add(rows, cleaned)
+        run.log(tally.pictures())
     elif kind == "data_split":
         test = rows.sample(frac=0.2, random_state=1)
         trainval = rows.drop(test.index)
