@@ -1,9 +1,10 @@
 """The data checks. conftest.py reads --csv and --ref into the `data` and `ref_data`
 fixtures and turns the other options into fixtures of the same name. Each check
-hands what it measured to the `figure` fixture, for the table of checks in W&B.
+hands what it measured to the `figure` fixture (step_io.checks'), for the table of
+checks in W&B.
 
-Each failed check says what it found. The helpers are plain functions, so the step's
-own tests (tests/test_checks.py) can call them directly.
+Each failed check says what it found. The helpers and checks are plain functions, so
+the step's own tests (tests/) can call them directly.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import wandb
 
-    # conftest.py's `figure` fixture: what a check measured, its value, what was
-    # expected.
+    # The `figure` fixture (step_io.checks): what a check measured, its value, what
+    # was expected.
     Figure = Callable[[str, float, str], None]
 
 # The listings schema, in order.
