@@ -1,17 +1,10 @@
 #!/usr/bin/env python
-"""An MLflow step: promote the candidate model when it beats the current one.
-
-Both models are MLflow model folders (the training step's export); each predicts the
-price of every test row. The candidate is promoted when its metric is better than the
-current model's by at least --min_improvement, or when there is no current model. The
-decision, both scores and the improvement go to the W&B run summary and to the MLflow
-run. A promoted model is logged into the step's own MLflow run and that copy is
-registered in the MLflow Model Registry with the alias `champion`; online, the W&B
-alias (--alias, `prod` by default) moves to the candidate's artifact version.
-
-README.md says what the step does and how to run it; MLproject declares its
-parameters; the package step_io holds the wiring every step shares.
-"""
+"""An MLflow step: promote the candidate model (an MLflow model folder, the training
+step's export) when it beats the current one on the test set by --min_improvement,
+or when there is none; say why on one line, in the W&B run summary and the MLflow
+run. A promoted model is logged into the step's MLflow run and registered with the
+alias `champion`; online, the W&B alias --alias moves to the candidate's version.
+README.md says how to run it; the package step_io holds the wiring steps share."""
 
 from __future__ import annotations
 
@@ -56,8 +49,8 @@ def score(
     rows: pd.DataFrame,
     parameters: dict[str, object] | None = None,
 ) -> dict[str, float]:
-    """r2 and mae of the model's price predictions for ``rows``. ``parameters`` holds
-    the step's own parameters by name, for what you add here."""
+    """r2 and mae of the model's price predictions for ``rows``. ``parameters``, the
+    step's own parameters by name."""
     from sklearn.metrics import mean_absolute_error, r2_score
 
     # A model fitted on named columns may refuse others, such as the target.
@@ -193,8 +186,8 @@ def record_in_mlflow(decision: Decision) -> None:
         scores[f"current_{decision.metric}"] = decision.current
         scores["improvement"] = decision.improvement
     mlflow.log_metrics(scores)
-    mlflow.set_tags({"promoted": str(decision.promote).lower()})
-    mlflow.set_tag("promotion", decision.reason)
+    promoted = str(decision.promote).lower()
+    mlflow.set_tags({"promoted": promoted, "promotion": decision.reason})
 
 
 def move_alias(run, reference: str, alias: str) -> str:
@@ -227,10 +220,8 @@ def move_alias(run, reference: str, alias: str) -> str:
 
 
 def go(args: argparse.Namespace) -> None:
-    current = args.current_model or "none"
-    run_name = (
-        f"{JOB_TYPE}: {Path(args.candidate_model).name} against {Path(current).name}"
-    )
+    current = Path(args.current_model or "none").name
+    run_name = f"{JOB_TYPE}: {Path(args.candidate_model).name} against {current}"
     config = {
         "inputs": {
             "candidate_model": args.candidate_model,
@@ -250,21 +241,19 @@ def go(args: argparse.Namespace) -> None:
         models = {"candidate_model": args.candidate_model}
         if args.current_model:
             models["current_model"] = args.current_model
-        loaded = {}
+        folders, loaded = {}, {}
         for option, reference in models.items():
-            folder = step_io.fetch_input(run, option, reference, folder=True)
-            loaded[option] = (
-                folder,
-                load_sklearn_model(folder, option, reference),
-            )
+            folders[option] = step_io.fetch_input(run, option, reference, folder=True)
+            loaded[option] = load_sklearn_model(folders[option], option, reference)
         path = step_io.fetch_input(run, "test_dataset", args.test_dataset)
         columns = {TARGET: "number"}
-        for _, model in loaded.values():
+        for model in loaded.values():
             columns.update(dict.fromkeys(model_columns(model), "any"))
         rows = step_io.read_csv(path, "test_dataset", columns)
+        parameters = step_parameters(args)
         scores = {
-            option: scored(option, models[option], model, rows, step_parameters(args))
-            for option, (_, model) in loaded.items()
+            option: scored(option, models[option], model, rows, parameters)
+            for option, model in loaded.items()
         }
         decision = decide(
             args.metric,
@@ -276,7 +265,7 @@ def go(args: argparse.Namespace) -> None:
         run.summary.update(decision.summary())
         record_in_mlflow(decision)
         if decision.promote:
-            version = register(loaded["candidate_model"][0], args.registered_model)
+            version = register(folders["candidate_model"], args.registered_model)
             print(
                 f"MLflow: {args.registered_model} version {version} has the alias "
                 f"{CHAMPION!r}",

@@ -1,13 +1,8 @@
 #!/usr/bin/env python
-"""An MLflow step: score an exported regression model on a test CSV.
-
-The model is an MLflow model folder (the export of the training step); it predicts
-the price of each test row, and the step logs r2 and mae to the W&B run's summary and,
-under `mlflow run`, to the MLflow run, where a pipeline driver can read them.
-
-README.md says what the step does and how to run it; MLproject declares its
-parameters; the package step_io holds the wiring every step shares.
-"""
+"""An MLflow step: score an exported regression model (an MLflow model folder, the
+training step's export) on a test CSV, and log r2 and mae to the W&B run's summary
+and, under `mlflow run`, to the MLflow run, where a pipeline driver reads them.
+README.md says how to run it; the package step_io holds the wiring steps share."""
 
 from __future__ import annotations
 
@@ -18,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import step_io
-from step_io import StepError
 from step_io.models import load_sklearn_model
+from step_io.pictures import preview_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,8 +29,25 @@ TARGET = "price"
 # The worst predictions shown in W&B, with their listing's name.
 WORST_SHOWN = 10
 
-
 # The data logic: plain functions on DataFrames, testable without W&B or files.
+
+
+def score(
+    model: RegressorMixin,
+    rows: pd.DataFrame,
+    parameters: dict[str, object] | None = None,
+    predicted=None,
+) -> dict[str, float]:
+    """r2 and mae of the model's price predictions for ``rows`` (``predicted``, when
+    they are made already). ``parameters``, the step's own parameters by name."""
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    if predicted is None:
+        predicted = model.predict(features(model, rows))
+    return {
+        "r2": r2_score(rows[TARGET], predicted),
+        "mae": mean_absolute_error(rows[TARGET], predicted),
+    }
 
 
 def model_columns(model: RegressorMixin) -> list[str]:
@@ -47,25 +59,6 @@ def features(model: RegressorMixin, rows: pd.DataFrame) -> pd.DataFrame:
     """The columns the model predicts from: a model fitted on named columns may
     refuse others, such as the target."""
     return rows[model_columns(model) or rows.columns.drop(TARGET)]
-
-
-def score(
-    model: RegressorMixin,
-    rows: pd.DataFrame,
-    parameters: dict[str, object] | None = None,
-    predicted=None,
-) -> dict[str, float]:
-    """r2 and mae of the model's price predictions for ``rows`` (``predicted``, when
-    they are made already). ``parameters`` holds the step's own parameters by name,
-    for what you add here."""
-    from sklearn.metrics import mean_absolute_error, r2_score
-
-    if predicted is None:
-        predicted = model.predict(features(model, rows))
-    return {
-        "r2": r2_score(rows[TARGET], predicted),
-        "mae": mean_absolute_error(rows[TARGET], predicted),
-    }
 
 
 def predictions(model: RegressorMixin, rows: pd.DataFrame) -> pd.DataFrame:
@@ -121,35 +114,24 @@ def plot_predictions(predicted: pd.DataFrame) -> tuple[Figure, Figure]:
 
 
 def go(args: argparse.Namespace) -> None:
-    run_name = (
-        f"{JOB_TYPE}: {Path(args.mlflow_model).name} on {Path(args.test_dataset).name}"
-    )
-    config = {
-        "inputs": {
-            "mlflow_model": args.mlflow_model,
-            "test_dataset": args.test_dataset,
-        },
-        "parameters": step_parameters(args),
-    }
+    model_name, test_name = Path(args.mlflow_model).name, Path(args.test_dataset).name
+    run_name = f"{JOB_TYPE}: {model_name} on {test_name}"
+    inputs = {"mlflow_model": args.mlflow_model, "test_dataset": args.test_dataset}
+    config = {"inputs": inputs, "parameters": step_parameters(args)}
     with step_io.wandb_run(JOB_TYPE, run_name, config) as run:
-        model_dir = step_io.fetch_input(
-            run, "mlflow_model", args.mlflow_model, folder=True
-        )
-        model = load_sklearn_model(model_dir, "mlflow_model", args.mlflow_model)
+        reference = args.mlflow_model
+        folder = step_io.fetch_input(run, "mlflow_model", reference, folder=True)
+        model = load_sklearn_model(folder, "mlflow_model", reference)
         path = step_io.fetch_input(run, "test_dataset", args.test_dataset)
         columns = {TARGET: "number", **dict.fromkeys(model_columns(model), "any")}
         rows = step_io.read_csv(path, "test_dataset", columns)
         try:
             # The test set is predicted once, for the scores and the pictures.
             predicted = predictions(model, rows)
-            metrics = score(
-                model,
-                rows,
-                parameters=step_parameters(args),
-                predicted=predicted["predicted"],
-            )
+            parameters = step_parameters(args)
+            metrics = score(model, rows, parameters, predicted["predicted"])
         except ValueError as err:
-            raise StepError(
+            raise step_io.StepError(
                 f"--test_dataset {args.test_dataset!r}: the model cannot score it: "
                 f"{step_io.one_line(err)}"
             ) from None
@@ -161,7 +143,7 @@ def go(args: argparse.Namespace) -> None:
             {
                 "predicted_vs_actual": wandb.Image(versus),
                 "residuals": wandb.Image(spread),
-                "worst_predictions": wandb.Table(dataframe=worst(predicted)),
+                "worst_predictions": preview_table(worst(predicted)),
             }
         )
         # `mlflow run` names its run in MLFLOW_RUN_ID; the metrics logged there are

@@ -1,15 +1,9 @@
 #!/usr/bin/env python
-"""An MLflow step: train a random forest that prices listings, and export it.
-
-A scikit-learn pipeline turns a listing's columns into features and feeds them to a
-RandomForestRegressor. The forest grows a few trees at a time, so the W&B run charts
-the validation scores against the size of the forest; the fitted pipeline is saved as
-an MLflow model and logged to W&B.
-
-README.md says what the step does and how to run it; MLproject declares its
-parameters; rf_config.json holds the forest's default arguments; the package step_io holds the
-wiring every step shares.
-"""
+"""An MLflow step: train a random forest that prices listings (a scikit-learn pipeline
+from a listing's columns to a RandomForestRegressor, grown a few trees at a time so
+that W&B charts the validation scores against the forest's size) and export it as an
+MLflow model logged to W&B. README.md says how to run it; rf_config.json holds the
+forest's default arguments; the package step_io holds the wiring steps share."""
 
 from __future__ import annotations
 
@@ -196,7 +190,7 @@ def build_pipeline(
 ) -> Pipeline:
     """Features from a listing's columns, then a random forest built from
     ``rf_config``; ``latest_review`` is the date review ages are counted to.
-    ``parameters`` holds the step's own parameters by name, for what you add here."""
+    ``parameters``, the step's own parameters by name."""
     import pandas as pd
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import RandomForestRegressor
@@ -405,9 +399,8 @@ def check_parameters(args: argparse.Namespace) -> dict[str, object]:
 
 
 def go(args: argparse.Namespace) -> None:
-    run_name = (
-        f"{JOB_TYPE}: {Path(args.trainval_artifact).name} -> {args.output_artifact}"
-    )
+    source = Path(args.trainval_artifact).name
+    run_name = f"{JOB_TYPE}: {source} -> {args.output_artifact}"
     config = {
         "data": {
             "trainval_artifact": args.trainval_artifact,
@@ -432,7 +425,6 @@ def go(args: argparse.Namespace) -> None:
         # The run's config shows the forest as it is built, not the file it came from.
         model = {**rf_config, "max_tfidf_features": args.max_tfidf_features}
         run.config.update({"model": model}, allow_val_change=True)
-
         import matplotlib.pyplot as plt
         import wandb
 
@@ -457,16 +449,9 @@ def go(args: argparse.Namespace) -> None:
             # The training curve is drawn against the size of the forest.
             run.define_metric("trees")
             run.define_metric("val_*", step_metric="trees")
+            data = (train_features, train_target, val_features, val_target)
             try:
-                train(
-                    pipeline,
-                    train_features,
-                    train_target,
-                    val_features,
-                    val_target,
-                    args.log_every,
-                    report=run.log,
-                )
+                train(pipeline, *data, args.log_every, report=run.log)
             except ValueError as err:
                 # Such as titles that hold no word TF-IDF keeps, in every row.
                 raise StepError(
@@ -475,21 +460,16 @@ def go(args: argparse.Namespace) -> None:
                 ) from None
             metrics = evaluate(pipeline, val_features, val_target)
             run.summary.update(metrics)
-            figure = plot_feature_importance(feature_importance(pipeline))
-            versus = plot_predicted_vs_actual(
-                val_target, pipeline.predict(val_features)
-            )
-            run.log(
-                {
-                    "feature_importance": wandb.Image(figure),
-                    "predicted_vs_actual": wandb.Image(versus),
-                }
-            )
-            plt.close(figure)
-            plt.close(versus)
-            outputs.write(
-                output, lambda partial: export_model(pipeline, val_features, partial)
-            )
+            importance = feature_importance(pipeline)
+            predicted = pipeline.predict(val_features)
+            figures = {
+                "feature_importance": plot_feature_importance(importance),
+                "predicted_vs_actual": plot_predicted_vs_actual(val_target, predicted),
+            }
+            run.log({key: wandb.Image(figure) for key, figure in figures.items()})
+            for figure in figures.values():
+                plt.close(figure)
+            outputs.write(output, lambda to: export_model(pipeline, val_features, to))
             outputs.log(
                 output,
                 "model_export",

@@ -1,145 +1,64 @@
-"""The data getter: its helpers alone, then the whole step offline, on a local file
-and on a URL of an http server the test starts on 127.0.0.1."""
+"""The data getter: fetch() on a local file and on a URL an http server on 127.0.0.1
+serves (adapt these tests when you change it), then the whole step once, offline."""
 
 from __future__ import annotations
 
 import functools
 import http.server
-import io
 import threading
 
+import pandas as pd
 import pytest
-from step_io.testing import (
-    assert_failed_on_one_line,
-    assert_the_run_failed,
-    run_step,
-)
+from step_io import StepError
+from step_io.testing import run_step
 
 import run
 
 
-def step(*argv: str) -> int:
-    """The exit code of ``python run.py ARGV``, run in this process."""
-    return run_step(run, *argv)
-
-
 @pytest.fixture
-def raw_csv(offline_wandb, listings):
-    listings.to_csv("listings.csv", index=False)
-    return offline_wandb / "listings.csv"
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        """Its request log would land on the stderr the tests read."""
-
-
-@pytest.fixture
-def server(offline_wandb):
+def server(tmp_path):
     """An http server on 127.0.0.1, serving the test's folder; its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(offline_wandb))
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path)
+    )
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
 
 
-# --- the data logic ---
+def test_a_local_file_is_copied_and_a_url_downloaded(tmp_path, server):
+    data = b"id,price\n" + b"1,100\n" * (run.CHUNK_BYTES // 3)  # a few chunks
+    (tmp_path / "listings.csv").write_bytes(data)
+    for source in (str(tmp_path / "listings.csv"), f"{server}/listings.csv"):
+        run.fetch(source, tmp_path / "copy.csv")
+        assert (tmp_path / "copy.csv").read_bytes() == data
 
 
 @pytest.mark.parametrize(
-    ("source", "url"),
-    [("https://example.com/x.csv", True), ("HTTP://x", True), ("data.csv", False)],
+    ("source", "problem"),
+    [
+        ("no/such.csv", "--sample 'no/such.csv': no such file or URL"),
+        ("{server}/missing.csv", "/missing.csv': the server answered 404"),
+    ],
 )
-def test_urls_are_told_from_paths(source, url):
-    assert run.is_url(source) is url
+def test_a_source_that_cannot_be_fetched_is_refused(tmp_path, server, source, problem):
+    with pytest.raises(StepError, match=problem):
+        run.fetch(source.format(server=server), tmp_path / "copy.csv")
 
 
-def test_chunks_are_copied_with_the_bytes_so_far_reported():
-    reports = []
-    target = io.BytesIO()
-    data = b"x" * (2 * run.CHUNK_BYTES + 5)
-    copied = run.copy_chunks(
-        io.BytesIO(data), target, len(data), lambda *report: reports.append(report)
-    )
-    assert reports == [
-        (run.CHUNK_BYTES, len(data)),
-        (2 * run.CHUNK_BYTES, len(data)),
-        (len(data), len(data)),
-    ]
-    assert copied == len(data) and target.getvalue() == data
+# --- the whole step, W&B offline ---
 
 
-class Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_is_drawn_in_a_terminal_and_its_line_ended():
-    terminal = Terminal()
-    with run.Progress("downloading x.csv", terminal) as progress:
-        progress(50, 100)
-        progress(100, 100)
-    text = terminal.getvalue()
-    assert text.startswith("\rdownloading x.csv: [###############")
-    assert "100% of 0.0 MB" in text
-    assert text.endswith("\n")
-
-
-def test_progress_is_not_drawn_in_a_log():
-    log = io.StringIO()
-    with run.Progress("downloading x.csv", log) as progress:
-        progress(50, 100)
-    assert log.getvalue() == ""
-
-
-# --- the whole step, offline ---
-
-
-def test_a_local_file_is_logged_as_raw_data(raw_csv, recorded_runs):
-    assert step("--sample", "listings.csv") == 0
-    output = raw_csv.parent / "outputs" / "raw_data.csv"
-    assert output.read_bytes() == raw_csv.read_bytes()
-    (logged,) = recorded_runs
-    assert logged.exit_code == 0
-    assert logged.name == f"{run.JOB_TYPE}: listings.csv -> raw_data.csv"
-    (artifact,) = logged.artifacts
+def test_the_step_logs_what_fetch_gets(offline_wandb, recorded_runs, listings):
+    listings.to_csv("listings.csv", index=False)
+    assert run_step(run, "--sample", "listings.csv") == 0
+    run.fetch("listings.csv", offline_wandb / "expected.csv")
+    written = offline_wandb / "outputs" / "raw_data.csv"
+    assert written.read_bytes() == (offline_wandb / "expected.csv").read_bytes()
+    (recorded,) = recorded_runs
+    (artifact,) = recorded.artifacts
     assert (artifact.name, artifact.type) == ("raw_data.csv", "raw_data")
-    assert logged.history == [{"rows": 8, "columns": 16}]
-
-
-def test_a_url_is_downloaded_and_logged(raw_csv, server, recorded_runs):
-    url = f"{server}/listings.csv"
-    assert step("--sample", url) == 0
-    output = raw_csv.parent / "outputs" / "raw_data.csv"
-    assert output.read_bytes() == raw_csv.read_bytes()
-    (logged,) = recorded_runs
-    assert logged.config["input"] == {"sample": url}
-    assert logged.name == f"{run.JOB_TYPE}: {url} -> raw_data.csv"
-
-
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [(None, "the server answered 404 File not found"), ("", "the file is empty")],
-    ids=["missing", "empty"],
-)
-def test_a_bad_url_fails_on_one_line(
-    offline_wandb, server, recorded_runs, capsys, content, problem
-):
-    if content is not None:
-        (offline_wandb / "served.csv").write_text(content)
-    url = f"{server}/served.csv"
-    assert step("--sample", url) == 1
-    error = assert_failed_on_one_line(capsys, f"--sample {url!r}", problem)
-    assert_the_run_failed(recorded_runs, error)
-    assert not (offline_wandb / "outputs").exists()
-
-
-def test_a_server_that_cannot_be_reached_fails_on_one_line(
-    offline_wandb, recorded_runs, capsys
-):
-    assert step("--sample", "http://127.0.0.1:9/listings.csv") == 1
-    error = assert_failed_on_one_line(capsys, "cannot download it: Connection refused")
-    assert_the_run_failed(recorded_runs, error)
+    rows = pd.read_csv("expected.csv")
+    assert recorded.history == [{"rows": len(rows), "columns": len(rows.columns)}]
