@@ -9,7 +9,7 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, r2_score
-from step_io.testing import run_step
+from step_io.testing import assert_failed_on_one_line, assert_the_run_failed, run_step
 
 import run
 
@@ -71,3 +71,18 @@ def test_the_step_logs_what_score_returns_to_wandb_and_mlflow(
     (pictures,) = recorded.history
     assert set(pictures) == {"predicted_vs_actual", "residuals", "worst_predictions"}
     assert client.get_run(mlflow_run_id).data.metrics == pytest.approx(scores)
+
+
+def test_a_test_set_the_model_cannot_score_fails_on_one_line(
+    offline_wandb, recorded_runs, listings, price_model, capsys
+):
+    mlflow.sklearn.save_model(price_model, "model", pip_requirements=["scikit-learn"])
+    listings.astype({"minimum_nights": object}).assign(minimum_nights="a week").to_csv(
+        "test.csv", index=False
+    )
+    argv = ["--mlflow_model", "model", "--test_dataset", "test.csv"]
+    assert run_step(run, *argv) == 1
+    error = assert_failed_on_one_line(
+        capsys, "--test_dataset 'test.csv': the model cannot score it: "
+    )
+    assert_the_run_failed(recorded_runs, error)
