@@ -76,6 +76,7 @@ def test_a_column_empty_at_first_and_text_later_is_text_in_every_block(
         "flag,n\nTrue,1.5\nfalse,2\nTRUE,-3e2\n",  # true/false, floats
         "flag,n\nTrue,1\n,2\nfalse,3\n",  # true/false with a gap
         "a,a,b\n1,2,3\n",  # a repeated name
+        "a,a,b\n1,x,3\n",  # a repeated name, each of its own type
         "x\n 5\n6 \n",  # blanks around a number
         "big\n1\n99999999999\n",
     ],
@@ -84,15 +85,6 @@ def test_awkward_files_read_as_pandas_reads_them(tmp_path, text):
     path = tmp_path / "awkward.csv"
     path.write_text(text)
     assert_read_as_pandas_reads_it(path, block_bytes=ARROW_BLOCK_BYTES)
-
-
-def test_a_file_too_large_to_keep_is_read_twice_with_the_same_result(
-    tmp_path, listings, monkeypatch
-):
-    monkeypatch.setattr("step_io.blocks.KEEP_BYTES", 0)
-    path = tmp_path / "listings.csv"
-    many(listings).to_csv(path, index=False)
-    assert_read_as_pandas_reads_it(path)
 
 
 def test_text_in_a_number_column_fails_before_any_block_naming_column_and_row(

@@ -45,8 +45,6 @@ CSV_BLOCK_BYTES = 4 << 20
 # pyarrow reads up to 32 of its blocks ahead of the one in use, whatever it is told:
 # small blocks, gathered into the step's, keep that small.
 ARROW_BLOCK_BYTES = 256 << 10
-# A file this small is parsed once: its text is kept between the two passes.
-KEEP_BYTES = 32 << 20
 
 
 @dataclass
@@ -131,19 +129,6 @@ def _converted(text, kind: str):
         return None
 
 
-def _typed(text, dtype: str):
-    """A column read as text, as the dtype ``pandas.read_csv`` gives it."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if dtype in ("int64", "float64"):
-        return _converted(text, dtype)
-    if dtype in ("bool", "object"):
-        truth = pc.is_in(text, value_set=pa.array(TRUE_WORDS))
-        return pc.if_else(pc.is_valid(text), truth, pa.scalar(None, pa.bool_()))
-    return text
-
-
 def read_csv_blocks(
     path: Path,
     option: str,
@@ -167,21 +152,17 @@ def read_csv_blocks(
     columns = columns or {}
     with unreadable_csv(option, shown, pa.ArrowInvalid), longest_row(option, shown):
         names = _column_names(path, option, shown, columns)
-        kept = path.stat().st_size <= KEEP_BYTES
         seen = {name: ColumnType() for name in names}
-        tables, rows = [], 0
-        for table in _text_blocks(path, names, block_bytes):
+        rows = 0
+        for table in _blocks(path, names, block_bytes):
             for name in names:
                 seen[name].see(table[name], rows + 1)
             rows += table.num_rows
-            if kept:
-                tables.append(table)
         if not rows:
             raise StepError(f"--{option} {shown!r}: the file has no rows")
         _check_numbers(option, shown, columns, seen)
-        dtypes = {name: column.dtype for name, column in seen.items()}
-        blocks = tables if kept else _text_blocks(path, names, block_bytes)
-        for table in blocks:
+        dtypes = [seen[name].dtype for name in names]
+        for table in _blocks(path, names, block_bytes, dtypes):
             yield _frame(table, dtypes)
 
 
@@ -237,9 +218,12 @@ def _check_numbers(option, shown, columns, seen: dict[str, ColumnType]) -> None:
     )
 
 
-def _text_blocks(path: Path, names: list[str], block_bytes: int) -> Iterator:
-    """The file's rows as pyarrow tables of text (missing values as nulls), about
-    ``block_bytes`` of data each, their columns named ``names``."""
+def _blocks(
+    path: Path, names: list[str], block_bytes: int, dtypes: list[str] | None = None
+) -> Iterator:
+    """The file's rows as pyarrow tables of about ``block_bytes`` of data each, their
+    columns named ``names``, missing values as nulls: each column parsed as the
+    dtype ``dtypes`` gives it in pandas, or, without ``dtypes``, as text."""
     import pyarrow as pa
     from pyarrow import csv
 
@@ -248,10 +232,23 @@ def _text_blocks(path: Path, names: list[str], block_bytes: int) -> Iterator:
     parse = csv.ParseOptions(newlines_in_values=True)
     with csv.open_csv(path, read_options=read, parse_options=parse) as header:
         raw_names = header.schema.names
+    if len(set(raw_names)) < len(raw_names):
+        # A repeated name: each column is typed by pandas' name for it (a, a.1).
+        read = csv.ReadOptions(
+            block_size=read.block_size, column_names=names, skip_rows=1
+        )
+        raw_names = names
+    arrow_types = {"int64": pa.int64(), "float64": pa.float64()}
+    arrow_types.update(bool=pa.bool_(), object=pa.bool_(), str=pa.large_string())
+    kinds = dtypes or ["str"] * len(raw_names)
     convert = csv.ConvertOptions(
-        column_types=dict.fromkeys(raw_names, pa.large_string()),
+        column_types={
+            raw: arrow_types[kind] for raw, kind in zip(raw_names, kinds, strict=True)
+        },
         null_values=MISSING_VALUES,
         strings_can_be_null=True,
+        true_values=list(TRUE_WORDS),
+        false_values=list(FALSE_WORDS),
     )
     with csv.open_csv(
         path, read_options=read, parse_options=parse, convert_options=convert
@@ -260,12 +257,10 @@ def _text_blocks(path: Path, names: list[str], block_bytes: int) -> Iterator:
             yield table.rename_columns(names)
 
 
-def _frame(table, dtypes: dict[str, str]) -> pd.DataFrame:
-    for index, name in enumerate(table.column_names):
-        if dtypes[name] != "str":
-            table = table.set_column(index, name, _typed(table[name], dtypes[name]))
+def _frame(table, dtypes: list[str]) -> pd.DataFrame:
+    """A block of typed columns as pandas.read_csv gives them."""
     rows = table.to_pandas()
-    for name, dtype in dtypes.items():
+    for name, dtype in zip(table.column_names, dtypes, strict=True):
         if dtype == "object":  # true/false with gaps: pandas keeps Python objects
             rows[name] = rows[name].astype(object).where(rows[name].notna())
     return rows
