@@ -485,3 +485,23 @@ def test_columns_arrow_cannot_type_are_still_written(tmp_path):
     path = tmp_path / "mixed.csv"
     to_csv(rows, path)
     assert path.read_text().splitlines() == ["mixed", "1", "two", "{'three': 3}"]
+
+
+def test_an_artifact_s_file_is_hashed_a_block_at_a_time_to_w_and_b_s_digest(
+    tmp_path, monkeypatch
+):
+    import wandb
+    from wandb.sdk.lib import hashutil
+
+    path = tmp_path / "out.csv"
+    path.write_bytes(os.urandom(3 << 20))
+    expected = hashutil.md5_file_b64(path)
+    artifact = _core.hashing_in_blocks(wandb.Artifact("out.csv", type="dataset"))
+
+    def whole_file_in_memory(*args):
+        raise AssertionError("W&B's own hashing maps the whole file into memory")
+
+    monkeypatch.setattr(hashutil, "_file_hasher", whole_file_in_memory)
+    artifact.add_file(str(path), policy="immutable")
+    (entry,) = artifact.manifest.entries.values()
+    assert entry.digest == expected
